@@ -70,7 +70,7 @@ tests/node_modules/.package-lock.json: tests/package.json
 test: tcrun unit tests/node_modules/.package-lock.json
 	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	prove -j2 --timer $(UNIT_BIN) tests/lua tests/e2e tests/sandbox
+	prove -j2 --timer $(UNIT_BIN) tests/host tests/lua tests/e2e tests/sandbox
 
 run: tcrun
 	@sh samples/run.sh

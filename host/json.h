@@ -38,15 +38,25 @@ struct json_value {
 	} u;
 };
 
+/* Containers nested deeper than this are rejected by the reader (and by
+ * ljson's encoder, which is how it stops on cycles). */
+#define JSON_MAX_DEPTH 512
+
 /* Parses len bytes.  Returns a tree the caller frees with json_free, or
  * NULL with a one-line reason ("line 3, column 7: expected ':'") written to
- * err (errlen bytes, always NUL-ended).  Depth is limited to 512. */
+ * err (errlen bytes, always NUL-ended).  Depth is limited to 512.  Columns
+ * count bytes.  Duplicate keys are all kept; json_get finds the last. */
 struct json_value *json_parse(const char *text, size_t len,
                               char *err, size_t errlen);
 void json_free(struct json_value *v);
 
-/* The member named key of an object, or NULL (also when v is no object). */
+/* The member named key of an object (the last one when the key repeats),
+ * or NULL (also when v is no object). */
 const struct json_value *json_get(const struct json_value *v, const char *key);
+
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF), else 0.  The writer does not check; callers do. */
+int json_utf8_valid(const char *s, size_t len);
 
 /* Growable output buffer for the writer; str is NUL-ended, NULL until used. */
 struct json_buf { char *str; size_t len, cap; int oom; };

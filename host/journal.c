@@ -1,0 +1,124 @@
+/*
+ * journal.c: the write-call journal file (see journal.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+struct journal {
+	int fd;
+	char path[];
+};
+
+static int mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+struct journal *journal_open(const char *path, int mkdirs, char *err,
+                             size_t errlen)
+{
+	size_t n = strlen(path);
+	struct journal *j = malloc(sizeof *j + n + 1);
+
+	if (!j) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	memcpy(j->path, path, n + 1);
+	if (mkdirs && mkdir_p(j->path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(j);
+		return NULL;
+	}
+	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+int journal_append(struct journal *j, const char *line, size_t len)
+{
+	char *buf = malloc(len + 1);
+	ssize_t w;
+
+	if (!buf)
+		return -1;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	w = write(j->fd, buf, len + 1);
+	free(buf);
+	if (w != (ssize_t)(len + 1)) {
+		if (w >= 0)
+			errno = EIO;
+		return -1;
+	}
+	return fdatasync(j->fd);
+}
+
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j) {
+		close(j->fd);
+		free(j);
+	}
+}
+
+int journal_default_path(const char *script, char *out, size_t outlen)
+{
+	const char *dir = getenv("TCRUN_JOURNAL_DIR");
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	const char *base = strrchr(script, '/');
+	char stamp[32], name[128];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t k;
+	int n;
+
+	base = base ? base + 1 : script;
+	snprintf(name, sizeof name, "%s", base);
+	k = strlen(name);
+	if (k > 4 && strcmp(name + k - 4, ".lua") == 0)
+		name[k - 4] = '\0';
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	if (dir && *dir)
+		n = snprintf(out, outlen, "%s/%s-%s-%ld.jsonl", dir, name,
+		             stamp, (long)getpid());
+	else if (state && *state)
+		n = snprintf(out, outlen, "%s/tcrun/journal/%s-%s-%ld.jsonl",
+		             state, name, stamp, (long)getpid());
+	else if (home && *home)
+		n = snprintf(out, outlen,
+		             "%s/.local/state/tcrun/journal/%s-%s-%ld.jsonl",
+		             home, name, stamp, (long)getpid());
+	else
+		return -1;
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}

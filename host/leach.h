@@ -1,0 +1,18 @@
+/*
+ * leach.h: tc.each and tc.sleep, the tc functions that only schedule.
+ *
+ *   tc.each(rows, fn [, opts]) -> nok, failures
+ *   tc.sleep(seconds)
+ */
+#ifndef TCRUN_LEACH_H
+#define TCRUN_LEACH_H
+
+#include <lua.h>
+
+/* Rows in flight when tc.each's opts name none (--parallel). */
+void leach_config(int parallel);
+
+int leach_each(lua_State *L);
+int leach_sleep(lua_State *L);
+
+#endif

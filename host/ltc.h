@@ -1,0 +1,45 @@
+/*
+ * ltc.h: the tc module, tcrun's Lua API to Tencent Cloud.
+ *
+ *   tc.call(service, action [, params [, opts]]) -> Response
+ *   tc.each(rows, fn [, opts])                   -> nok, failures
+ *   tc.sleep(seconds), tc.password([n]), tc.is_write(action),
+ *   tc.rate_limit(service, action, n), tc.log(...), tc.warn(...)
+ *   tc.dry_run, tc.region, tc.parallel, tc.version, tc.journal
+ *
+ * ltc_open builds the table around one runtime (HTTP, rate limits,
+ * credentials, journal) and makes it the global `tc` and package.loaded.tc.
+ */
+#ifndef TCRUN_LTC_H
+#define TCRUN_LTC_H
+
+#include <lua.h>
+
+struct http;
+
+struct tc_config {
+	const char *profile;        /* NULL: TCCLI_PROFILE, env, default */
+	const char *region;         /* NULL: from the credentials' source */
+	const char *endpoint;       /* NULL: https://<service>.tencentcloudapi.com */
+	int allow_http;             /* plain http to a non-loopback endpoint */
+	int dry_run;
+	int parallel;               /* rows in flight in tc.each */
+	double rate_limit;          /* calls/s per action; 0 = none */
+	int retries;                /* per call, after the first attempt */
+	double timeout;             /* seconds per attempt */
+	const char *journal;        /* NULL: a default file on first write */
+	const char *script;         /* names the default journal */
+};
+
+/* Pushes nothing; on failure returns -1 with a one-line reason. */
+int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
+             size_t errlen);
+
+/* The HTTP multi handle the loop must drive. */
+struct http *ltc_http(lua_State *L);
+
+/* Exit status the host should use for the error value on top of L:
+ * 2 for configuration errors (no credentials, bad endpoint), else 3. */
+int ltc_error_status(lua_State *L);
+
+#endif

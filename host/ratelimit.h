@@ -1,0 +1,32 @@
+/*
+ * ratelimit.h: client-side rate limits per (service, action).
+ *
+ * Each action gets a rate in calls per second: a built-in table of the
+ * limits Tencent Cloud documents below or above the usual 20/s, else the
+ * default.  Calls are spaced evenly (1/rate apart), so no one-second window
+ * ever holds more than rate calls.  Pure: the caller passes the clock.
+ */
+#ifndef TCRUN_RATELIMIT_H
+#define TCRUN_RATELIMIT_H
+
+struct ratelimit;
+
+/* default_rate: calls/s for actions without a known limit; known limits
+ * are capped at it.  0 disables every limit.  NULL when out of memory. */
+struct ratelimit *ratelimit_new(double default_rate);
+void ratelimit_free(struct ratelimit *rl);
+
+/* Overrides one action's rate (0 = unlimited).  Returns 0 or -1. */
+int ratelimit_set(struct ratelimit *rl, const char *service,
+                  const char *action, double rate);
+
+/* The rate in force for an action (0 = unlimited). */
+double ratelimit_rate(struct ratelimit *rl, const char *service,
+                      const char *action);
+
+/* Reserves the next slot for a call at now_ms (a monotonic clock in ms)
+ * and returns how many ms the caller must wait before sending it. */
+double ratelimit_reserve(struct ratelimit *rl, const char *service,
+                         const char *action, double now_ms);
+
+#endif

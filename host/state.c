@@ -1,0 +1,203 @@
+/*
+ * state.c: create the Lua state, preload our modules, build `arg`, run
+ * the script as the main task, and turn the outcome into an exit code.
+ *
+ * Everything that touches Lua runs inside pmain, under one lua_pcall, so
+ * no error reaches the panic handler (the shape of lua.c's main/pmain).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "lcsv.h"
+#include "ljson.h"
+#include "ltc.h"
+#include "msg.h"
+#include "sched.h"
+#include "state.h"
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The folder holding lua/, recipes/ and policies/: the source tree when
+ * this binary is the one built there, else the installed data folder
+ * when it exists, else the source tree. */
+static const char *home_dir(void)
+{
+	char exe[4096], want[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(want, sizeof want, "%s/tcrun", TCRUN_SRCDIR);
+		if (strcmp(exe, want) == 0)
+			return TCRUN_SRCDIR;
+	}
+	return is_dir(TCRUN_DATADIR "/lua") ? TCRUN_DATADIR : TCRUN_SRCDIR;
+}
+
+/* SCRIPT as given when it is a file; else a recipe of that name in the
+ * installed recipes folder, then in the source tree's. */
+static int find_script(const char *script, char *out, size_t outlen)
+{
+	const char *dirs[] = { TCRUN_DATADIR "/recipes",
+	                       TCRUN_SRCDIR "/recipes" };
+
+	if (is_file(script) || strchr(script, '/')) {
+		snprintf(out, outlen, "%s", script);
+		return is_file(script) ? 0 : -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		snprintf(out, outlen, "%s/%s", dirs[i], script);
+		if (is_file(out))
+			return 0;
+	}
+	snprintf(out, outlen, "%s", script);
+	return -1;
+}
+
+static void preload(lua_State *L, const char *name, lua_CFunction open)
+{
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, open);
+	lua_setfield(L, -2, name);
+	lua_pop(L, 1);
+}
+
+struct pmain_result {
+	const struct run *run;
+	int code;
+};
+
+/* Everything, protected.  Upvalue-free: the run arrives as a light
+ * userdata argument; the exit code is written back through it. */
+static int pmain(lua_State *L)
+{
+	struct pmain_result *pr = lua_touserdata(L, 1);
+	const struct run *r = pr->run;
+	const char *home = home_dir();
+	char path[4096], err[1024];
+	int status, nres = 0, base;
+
+	luaL_openlibs(L);
+	preload(L, "cjson", luaopen_cjson);
+	preload(L, "tcrun.json", luaopen_tcrun_json);
+	preload(L, "tcrun.csv", luaopen_tcrun_csv);
+	lua_getglobal(L, "package");
+	lua_pushfstring(L, "%s/lua/?.lua;", home);
+	lua_getfield(L, -2, "path");
+	lua_concat(L, 2);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
+
+	if (find_script(r->script, path, sizeof path) != 0) {
+		msg_error("%s: no such file, and no recipe of that name in "
+		          "%s/recipes or %s/recipes", r->script,
+		          TCRUN_DATADIR, TCRUN_SRCDIR);
+		pr->code = EXIT_USAGE;
+		return 0;
+	}
+	if (ltc_open(L, &r->tc, err, sizeof err) != 0) {
+		msg_error("%s", err);
+		pr->code = EXIT_USAGE;
+		return 0;
+	}
+	lua_getglobal(L, "tc");
+	lua_pushstring(L, home);
+	lua_setfield(L, -2, "home");
+	lua_pop(L, 1);
+
+	/* arg: the script at 0, its arguments at 1..n (as lua.c builds it) */
+	lua_createtable(L, r->argc, 1);
+	lua_pushstring(L, path);
+	lua_rawseti(L, -2, 0);
+	for (int i = 0; i < r->argc; i++) {
+		lua_pushstring(L, r->argv[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setglobal(L, "arg");
+
+	if (luaL_loadfile(L, path) != LUA_OK) {
+		msg_error("%s", lua_tostring(L, -1));
+		pr->code = EXIT_RUNTIME;
+		return 0;
+	}
+	base = lua_gettop(L);
+	for (int i = 0; i < r->argc; i++)
+		lua_pushstring(L, r->argv[i]);
+	status = sched_run(L, ltc_http(L), base, r->argc, &nres);
+	if (status == 2) {
+		msg_error("interrupted");
+		pr->code = EXIT_INTERRUPT;
+	} else if (status == 1) {
+		fprintf(stderr, "tcrun: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 1);
+		pr->code = ltc_error_status(L);
+	} else if (nres == 0 || lua_isnil(L, -nres) ||
+	           (lua_isboolean(L, -nres) && lua_toboolean(L, -nres))) {
+		pr->code = EXIT_OK;
+	} else if (lua_isboolean(L, -nres)) {
+		pr->code = EXIT_FAILURES;
+	} else if (lua_isinteger(L, -nres) && lua_tointeger(L, -nres) >= 0 &&
+	           lua_tointeger(L, -nres) <= 125) {
+		pr->code = (int)lua_tointeger(L, -nres);
+	} else {
+		msg_error("%s returned %s; expected nothing, a boolean or an "
+		          "exit code 0-125", path, luaL_typename(L, -nres));
+		pr->code = EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	sched_interrupt();
+}
+
+int state_run(const struct run *r)
+{
+	struct pmain_result pr = { r, EXIT_RUNTIME };
+	struct sigaction sa;
+	lua_State *L = luaL_newstate();
+
+	if (!L) {
+		msg_error("cannot create the Lua state: out of memory");
+		return EXIT_RUNTIME;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C stops at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	lua_pushcfunction(L, pmain);
+	lua_pushlightuserdata(L, &pr);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+		msg_error("%s", lua_tostring(L, -1));
+		pr.code = EXIT_RUNTIME;
+	}
+	lua_close(L);
+	return pr.code;
+}

@@ -1,0 +1,125 @@
+"""CAM policy attachments: Attach/DetachUserPolicy, Attach/DetachGroupPolicy,
+ListAttachedUserPolicies, ListAttachedUserAllPolicies (direct and through
+groups; PolicyId, StrategyType and CreateMode are strings there, as in the
+real API), ListAttachedGroupPolicies.  At most 200 policies per user or group.
+User attachments are checked against qcs::cam::uin/OWNER:uin/SUBUIN, the
+rest against "*".
+"""
+from . import presets, util
+from .cam_groups import get_group
+from .cam_policies import get_any
+from .cam_users import by_uin, user_res
+from .errors import ApiError
+from .registry import action
+
+MAX_ATTACH = 200
+
+
+def _user(ctx, uin):
+    ctx.authorize(user_res(ctx, uin))
+    u = by_uin(ctx.data, uin)
+    ctx.touch("cam:user", u["Name"])
+    return u
+
+
+def _attach(ctx, holder, pid):
+    get_any(ctx, pid)
+    key = str(pid)
+    if key in holder["policies"]:
+        return {}
+    if len(holder["policies"]) >= MAX_ATTACH:
+        raise ApiError("InvalidParameter.AttachmentFull",
+                       "at most %d policies may be attached" % MAX_ATTACH)
+    holder["policies"][key] = ctx.now
+    return {}
+
+
+def _detach(ctx, holder, pid):
+    get_any(ctx, pid)
+    holder["policies"].pop(str(pid), None)
+    return {}
+
+
+@action("cam", kind="res")
+def AttachUserPolicy(ctx):
+    return _attach(ctx, _user(ctx, ctx.p["AttachUin"]), ctx.p["PolicyId"])
+
+
+@action("cam", kind="res")
+def DetachUserPolicy(ctx):
+    return _detach(ctx, _user(ctx, ctx.p["DetachUin"]), ctx.p["PolicyId"])
+
+
+@action("cam")
+def AttachGroupPolicy(ctx):
+    return _attach(ctx, get_group(ctx.data, ctx.p["AttachGroupId"]), ctx.p["PolicyId"])
+
+
+@action("cam")
+def DetachGroupPolicy(ctx):
+    return _detach(ctx, get_group(ctx.data, ctx.p["DetachGroupId"]), ctx.p["PolicyId"])
+
+
+def attach_info(ctx, pid, ts):
+    x = presets.get(ctx.data, pid)
+    preset = presets.is_preset(pid)
+    return {"PolicyId": int(pid), "PolicyName": x["PolicyName"], "AddTime": util.cst(ts),
+            "CreateMode": 1 if preset else 2, "PolicyType": "QCS" if preset else "User",
+            "Remark": x["Description"], "OperateOwnerUin": str(ctx.owner),
+            "OperateUin": str(ctx.owner), "OperateUinType": 1, "Deactived": 0,
+            "DeactivedDetail": []}
+
+
+def _sorted(holder):
+    return sorted(holder["policies"].items(), key=lambda kv: int(kv[0]))
+
+
+@action("cam", kind="res")
+def ListAttachedUserPolicies(ctx):
+    u = _user(ctx, ctx.p["TargetUin"])
+    rows = [attach_info(ctx, pid, ts) for pid, ts in _sorted(u)]
+    total, page = util.page_pr(rows, ctx.p)
+    return {"TotalNum": total, "List": page}
+
+
+@action("cam")
+def ListAttachedGroupPolicies(ctx):
+    g = get_group(ctx.data, ctx.p["TargetGroupId"])
+    kw = ctx.p.get("Keyword", "").lower()
+    rows = [attach_info(ctx, pid, ts) for pid, ts in _sorted(g)]
+    rows = [r for r in rows if kw in r["PolicyName"].lower()]
+    total, page = util.page_pr(rows, ctx.p)
+    return {"TotalNum": total, "List": page}
+
+
+@action("cam", kind="res")
+def ListAttachedUserAllPolicies(ctx):
+    p = ctx.p
+    u = _user(ctx, p["TargetUin"])
+    if p["AttachType"] not in (0, 1, 2):
+        raise ApiError("InvalidParameter", "AttachType must be 0, 1 or 2")
+    found = {}  # pid -> (add time, [groups])
+    if p["AttachType"] in (0, 1):
+        for pid, ts in _sorted(u):
+            found.setdefault(pid, [ts, []])
+    if p["AttachType"] in (0, 2):
+        for g in sorted(ctx.data["groups"].values(), key=lambda g: g["GroupId"]):
+            if str(u["Uin"]) in g["members"]:
+                for pid, ts in _sorted(g):
+                    found.setdefault(pid, [ts, []])[1].append(
+                        {"GroupId": g["GroupId"], "GroupName": g["GroupName"]})
+    st, kw = p.get("StrategyType"), p.get("Keyword", "").lower()
+    rows = []
+    for pid, (ts, groups) in sorted(found.items(), key=lambda kv: int(kv[0])):
+        x = presets.get(ctx.data, pid)
+        preset = presets.is_preset(pid)
+        if st is not None and st != (2 if preset else 1):
+            continue
+        if kw not in x["PolicyName"].lower():
+            continue
+        rows.append({"PolicyId": str(pid), "PolicyName": x["PolicyName"],
+                     "Description": x["Description"], "AddTime": util.cst(ts),
+                     "StrategyType": "2" if preset else "1", "CreateMode": "1" if preset else "2",
+                     "Groups": groups, "Deactived": 0, "DeactivedDetail": []})
+    total, page = util.page_pr(rows, p)
+    return {"PolicyList": page, "TotalNum": total}

@@ -1,0 +1,118 @@
+"""CAM API keys: ListAccessKeys, CreateAccessKey, UpdateAccessKey,
+DeleteAccessKey, GetSecurityLastUsed.
+
+At most 2 keys per user (root included); SecretAccessKey is returned only by
+CreateAccessKey.  An Inactive key is refused at authentication
+(AuthFailure.SecretIdNotFound).  DeleteAccessKey does not require the key to
+be Inactive first (unconfirmed for the real API).  Checked against
+qcs::cam::uin/OWNER:uin/TARGETUIN.
+"""
+from datetime import datetime
+
+from . import util
+from .cam_users import by_uin, user_res
+from .errors import ApiError
+from .registry import action
+
+MAX_KEYS = 2
+
+
+def new_key(data, uin, description, now):
+    k = {"AccessKeyId": util.secret_id(), "secret": util.secret_key(), "uin": uin,
+         "Status": "Active", "created": now, "Description": description, "LastUsed": 0}
+    data["keys"][k["AccessKeyId"]] = k
+    return k
+
+
+def ensure_root_key(data, secret_id, secret_key):
+    k = data["keys"].get(secret_id)
+    if k is None:
+        k = {"AccessKeyId": secret_id, "uin": data["owner_uin"], "created": 0,
+             "Description": "root key of the sandbox", "LastUsed": 0}
+        data["keys"][secret_id] = k
+    k.update(secret=secret_key, Status="Active", uin=data["owner_uin"])
+
+
+def _target(ctx):
+    uin = ctx.p.get("TargetUin")
+    if uin is None:
+        uin = ctx.caller.uin
+    if uin == ctx.owner:
+        if ctx.caller.kind != "root":
+            raise ApiError("OperationDenied.SubUin", "a sub-account may not manage the root's keys")
+        ctx.authorize(user_res(ctx, uin))
+        return uin
+    ctx.authorize(user_res(ctx, uin))
+    u = by_uin(ctx.data, uin)
+    ctx.touch("cam:user", u["Name"])
+    return uin
+
+
+def _keys(ctx, uin):
+    return sorted((k for k in ctx.data["keys"].values() if k["uin"] == uin),
+                  key=lambda k: (k["created"], k["AccessKeyId"]))
+
+
+def _find(ctx, uin):
+    k = ctx.data["keys"].get(ctx.p["AccessKeyId"])
+    if k is None or k["uin"] != uin:
+        raise ApiError("ResourceNotFound.SecretNotExist",
+                       "the key %s does not exist" % ctx.p["AccessKeyId"])
+    return k
+
+
+@action("cam", kind="res")
+def ListAccessKeys(ctx):
+    uin = _target(ctx)
+    return {"AccessKeys": [{"AccessKeyId": k["AccessKeyId"], "Status": k["Status"],
+                            "CreateTime": util.cst(k["created"]),
+                            "Description": k["Description"]} for k in _keys(ctx, uin)]}
+
+
+@action("cam", kind="res")
+def CreateAccessKey(ctx):
+    uin = _target(ctx)
+    desc = ctx.p.get("Description", "")
+    if desc:
+        util.check_name(desc, "description", "InvalidParameter", 1024, r"\w+=,.@:/-")
+    if len(_keys(ctx, uin)) >= MAX_KEYS:
+        raise ApiError("OperationDenied.AccessKeyOverLimit",
+                       "the user already has %d API keys" % MAX_KEYS)
+    k = new_key(ctx.data, uin, desc, ctx.now)
+    return {"AccessKey": {"AccessKeyId": k["AccessKeyId"], "SecretAccessKey": k["secret"],
+                          "Status": k["Status"], "CreateTime": util.cst(k["created"]),
+                          "Description": desc}}
+
+
+@action("cam", kind="res")
+def UpdateAccessKey(ctx):
+    uin = _target(ctx)
+    k = _find(ctx, uin)
+    if ctx.p["Status"] not in ("Active", "Inactive"):
+        raise ApiError("InvalidParameter", "Status must be Active or Inactive")
+    k["Status"] = ctx.p["Status"]
+    return {}
+
+
+@action("cam", kind="res")
+def DeleteAccessKey(ctx):
+    uin = _target(ctx)
+    k = _find(ctx, uin)
+    del ctx.data["keys"][k["AccessKeyId"]]
+    return {}
+
+
+@action("cam")
+def GetSecurityLastUsed(ctx):
+    ids = ctx.p["SecretIdList"]
+    if not 1 <= len(ids) <= 10:
+        raise ApiError("InvalidParameter", "SecretIdList takes 1 to 10 ids")
+    rows = []
+    for sid in ids:
+        k = ctx.data["keys"].get(sid)
+        if k is None:
+            continue
+        used = k.get("LastUsed") or 0
+        day = datetime.fromtimestamp(used, util.CST).strftime("%Y-%m-%d") if used else ""
+        rows.append({"SecretId": sid, "LastUsedDate": day, "LastSecretUsedDate": int(used)})
+    return {"SecretIdLastUsedRows": rows}

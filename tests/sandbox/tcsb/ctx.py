@@ -1,0 +1,120 @@
+"""Who is calling (Caller) and what a handler sees (Ctx).
+
+Callers: the root account's keys (everything allowed), a sub-user's
+permanent keys (its own and its groups' policies), and STS temporary keys
+(a role session: the role's policies, narrowed by a session policy; a
+federation token: its policy, narrowed by the issuing sub-user's policies).
+"""
+from . import policy, presets, util
+from .errors import ApiError
+
+
+class Caller:
+    def __init__(self, kind, uin, name, secret_id, tmp=None):
+        self.kind, self.uin, self.name, self.secret_id = kind, uin, name, secret_id
+        self.tmp = tmp or {}
+
+    def statement_sets(self, data):
+        """None for root; else a list of statement lists that must all allow."""
+        if self.kind == "root":
+            return None
+        sets = []
+        if self.kind == "user" or (self.kind == "federated" and self.tmp.get("sub_uin")):
+            sets.append(user_statements(data, self.uin))
+        if self.kind == "role":
+            role = data["roles"].get(self.tmp.get("role_id"))
+            stmts = []
+            for pid in (role or {}).get("policies", {}):
+                stmts += presets.statements(data, pid)
+            sets.append(stmts)
+        if self.tmp.get("policy") is not None:
+            sets.append(self.tmp["policy"])
+        return sets
+
+
+def user_statements(data, uin):
+    user = data["users"].get(str(uin))
+    if not user:
+        return []
+    pids = list(user["policies"])
+    for g in data["groups"].values():
+        if str(uin) in g["members"]:
+            pids += list(g["policies"])
+    out = []
+    for pid in dict.fromkeys(pids):
+        out += presets.statements(data, pid)
+    return out
+
+
+def resolve(data, secret_id, token, now):
+    """Return (Caller, secret key) for a SecretId, or raise the real error."""
+    key = data["keys"].get(secret_id)
+    if key is not None:
+        if key["Status"] != "Active":
+            raise ApiError("AuthFailure.SecretIdNotFound",
+                           "The SecretId is disabled: %s" % secret_id)
+        uin = key["uin"]
+        if uin == data["owner_uin"]:
+            return Caller("root", uin, "root", secret_id), key["secret"]
+        user = data["users"][str(uin)]
+        return Caller("user", uin, user["Name"], secret_id), key["secret"]
+    tmp = data["tmpkeys"].get(secret_id)
+    if tmp is None:
+        raise ApiError("AuthFailure.SecretIdNotFound",
+                       "The SecretId is not found, please ensure that your SecretId is correct.")
+    if not token or token != tmp["token"]:
+        raise ApiError("AuthFailure.TokenFailure", "the X-TC-Token is missing or does not match")
+    if now >= tmp["expires"]:
+        raise ApiError("AuthFailure.TokenFailure", "the temporary credentials have expired")
+    return Caller(tmp["kind"], tmp["uin"], tmp["name"], secret_id, tmp), tmp["secret"]
+
+
+class Ctx:
+    def __init__(self, store, cfg, act, params, caller, region, now, request_id, ip):
+        self.store, self.cfg, self.act, self.p = store, cfg, act, params
+        self.data = store.data
+        self.caller, self.region, self.now = caller, region, now
+        self.request_id, self.ip = request_id, ip
+        self.owner = self.data["owner_uin"]
+        self.authorized = False
+        self.resources = []  # (type, name) for CloudAudit
+
+    def res(self, service, region, path):
+        return "qcs::%s:%s:uin/%d:%s" % (service, region or "", self.owner, path)
+
+    def _env(self, resource):
+        tags = None if resource in (None, "*") else self.data["tags"].get(resource, {})
+        req_tags = None
+        raw = self.p.data.get("Tags")
+        if isinstance(raw, list):
+            req_tags = {t.get("Key", t.get("TagKey")): t.get("Value", t.get("TagValue"))
+                        for t in raw if isinstance(t, dict)}
+        return {"resource_tags": tags, "request_tags": req_tags,
+                "current_time": util.iso(self.now), "ip": self.ip}
+
+    def allowed(self, resource, action=None):
+        sets = self.caller.statement_sets(self.data)
+        if sets is None:
+            return True
+        return policy.evaluate(sets, action or self.act.cam_name, resource, self._env(resource))
+
+    def authorize(self, resource, action=None):
+        """Raise AuthFailure.UnauthorizedOperation unless the caller may act on resource."""
+        self.authorized = True
+        if not self.allowed(resource, action):
+            raise ApiError("AuthFailure.UnauthorizedOperation",
+                           "you are not authorized to perform operation (%s)\n"
+                           "resource (%s) has no permission"
+                           % (action or self.act.cam_name, resource))
+
+    def authorize_list(self):
+        """A list action: the caller needs some allow for it."""
+        self.authorized = True
+        sets = self.caller.statement_sets(self.data)
+        if sets is not None and not policy.evaluate(sets, self.act.cam_name, None, self._env(None)):
+            raise ApiError("AuthFailure.UnauthorizedOperation",
+                           "you are not authorized to perform operation (%s)\n"
+                           "resource (*) has no permission" % self.act.cam_name)
+
+    def touch(self, rtype, name):
+        self.resources.append((rtype, name))

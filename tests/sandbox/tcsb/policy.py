@@ -1,0 +1,242 @@
+"""CAM policy language: document checks and evaluation.
+
+evaluate(sets, action, resource, env) decides a call.  `sets` is a list of
+statement lists that must *all* allow (a sub-user has one: its own and its
+groups' policies; an STS session adds its session policy, so the result is
+the intersection).  Within a set: an explicit deny that matches wins,
+otherwise a matching allow allows, otherwise deny.
+
+Matching
+  action    "service:Action" with "*" anywhere ("tcb:*", "*:Describe*", "*");
+            the legacy "name/" prefix is accepted.  Case-sensitive.
+  resource  "*" or six segments qcs:project:service:region:account:resource,
+            compared segment by segment with "*" as a wildcard; an empty
+            region in the policy matches every region.  Operation-level
+            actions are checked against the literal "*", which only the
+            resource "*" matches.
+  condition {operator: {key: value | [values]}}; every operator and every key
+            must hold, any listed value may match.  Keys: qcs:resource_tag and
+            qcs:request_tag ("key&value"), qcs:current_time (ISO 8601),
+            qcs:ip (CIDR).  Operators: string_*, date_*, ip_equal,
+            ip_not_equal, null_equal, with the for_any_value: / for_all_value:
+            qualifiers and the _if_exist suffix.
+"""
+import ipaddress
+import json
+import re
+from datetime import datetime, timezone
+
+from .errors import ApiError
+
+STRING_OPS = {
+    "string_equal": lambda a, b: a == b,
+    "string_not_equal": lambda a, b: a == b,  # negated below
+    "string_equal_ignore_case": lambda a, b: a.lower() == b.lower(),
+    "string_not_equal_ignore_case": lambda a, b: a.lower() == b.lower(),
+    "string_like": lambda a, b: _glob(b).fullmatch(a) is not None,
+    "string_not_like": lambda a, b: _glob(b).fullmatch(a) is not None,
+}
+NEGATED = {"string_not_equal", "string_not_equal_ignore_case",
+           "string_not_like", "ip_not_equal", "date_not_equal"}
+DATE_OPS = {
+    "date_equal": lambda a, b: a == b,
+    "date_not_equal": lambda a, b: a == b,
+    "date_less_than": lambda a, b: a < b,
+    "date_less_than_equal": lambda a, b: a <= b,
+    "date_not_greater_than": lambda a, b: a <= b,
+    "date_greater_than": lambda a, b: a > b,
+    "date_greater_than_equal": lambda a, b: a >= b,
+    "date_not_less_than": lambda a, b: a >= b,
+}
+OPERATORS = set(STRING_OPS) | set(DATE_OPS) | {"ip_equal", "ip_not_equal", "null_equal"}
+
+_globs = {}
+
+
+def _glob(pattern):
+    rx = _globs.get(pattern)
+    if rx is None:
+        rx = re.compile(".*".join(re.escape(part) for part in pattern.split("*")),
+                        re.DOTALL)
+        _globs[pattern] = rx
+    return rx
+
+
+def _as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def _parse_time(s):
+    s = str(s).strip().replace("Z", "+00:00")
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        raise ApiError("InvalidParameter.ConditionError", "bad date %r in condition" % s)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t
+
+
+def split_op(op):
+    qual = None
+    if ":" in op:
+        qual, op = op.split(":", 1)
+        if qual not in ("for_any_value", "for_all_value"):
+            raise ApiError("InvalidParameter.ConditionTypeError",
+                           "unknown condition qualifier %r" % qual)
+    if_exist = op.endswith("_if_exist")
+    if if_exist:
+        op = op[:-len("_if_exist")]
+    if op not in OPERATORS:
+        raise ApiError("InvalidParameter.ConditionTypeError",
+                       "unknown condition operator %r" % op)
+    return qual, op, if_exist
+
+
+def parse_document(text, allow_principal=False, code_prefix="InvalidParameter"):
+    """Check a policy document; return its statements (normalised)."""
+    def bad(sub, msg):
+        return ApiError("%s.%s" % (code_prefix, sub), msg)
+    if len(text) > 6144:
+        raise bad("PolicyDocumentLengthOverLimit", "policy document longer than 6144 characters")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        raise bad("PolicyDocumentError", "policy document is not valid JSON")
+    if not isinstance(doc, dict):
+        raise bad("PolicyDocumentError", "policy document must be a JSON object")
+    if str(doc.get("version")) != "2.0":
+        raise bad("VersionError", "policy version must be \"2.0\"")
+    stmts = doc.get("statement")
+    if isinstance(stmts, dict):
+        stmts = [stmts]
+    if not isinstance(stmts, list) or not stmts:
+        raise bad("StatementError", "policy needs a non-empty statement list")
+    out = []
+    for s in stmts:
+        if not isinstance(s, dict):
+            raise bad("StatementError", "each statement must be an object")
+        effect = s.get("effect")
+        if effect not in ("allow", "deny"):
+            raise bad("EffectError", "effect must be \"allow\" or \"deny\"")
+        actions = [a[5:] if isinstance(a, str) and a.startswith("name/") else a
+                   for a in _as_list(s.get("action", []))]
+        if not actions or not all(isinstance(a, str) and (a == "*" or ":" in a)
+                                  for a in actions):
+            raise bad("ActionError", "action must be \"*\" or \"service:Action\" strings")
+        if "principal" in s and not allow_principal:
+            raise bad("PolicyDocumentError", "principal is not allowed here")
+        resources = _as_list(s.get("resource", "*" if allow_principal else []))
+        if not resources or not all(isinstance(r, str) and (r == "*" or r.startswith("qcs:"))
+                                    for r in resources):
+            raise bad("ResourceError", "resource must be \"*\" or six-segment qcs strings")
+        cond = s.get("condition") or {}
+        if not isinstance(cond, dict):
+            raise bad("ConditionError", "condition must be an object")
+        for op, body in cond.items():
+            split_op(op)
+            if not isinstance(body, dict):
+                raise bad("ConditionError", "condition %s must map keys to values" % op)
+        st = {"effect": effect, "action": actions, "resource": resources, "condition": cond}
+        if "principal" in s:
+            st["principal"] = s["principal"]
+        out.append(st)
+    return out
+
+
+def match_action(patterns, action):
+    return any(p == "*" or _glob(p).fullmatch(action) for p in patterns)
+
+
+def match_resource(pattern, resource):
+    if pattern == "*":
+        return True
+    if resource == "*":
+        return False
+    ps, rs = pattern.split(":", 5), resource.split(":", 5)
+    if len(ps) != 6 or len(rs) != 6:
+        return _glob(pattern).fullmatch(resource) is not None
+    for i, (p, r) in enumerate(zip(ps, rs)):
+        if i == 3 and p == "":
+            continue  # empty region in a policy: every region
+        if not _glob(p).fullmatch(r):
+            return False
+    return True
+
+
+def _context_values(key, env):
+    if key in ("qcs:resource_tag", "qcs:request_tag"):
+        tags = env.get("resource_tags" if key == "qcs:resource_tag" else "request_tags")
+        if tags is None:
+            return None
+        return ["%s&%s" % kv for kv in tags.items()]
+    if key == "qcs:current_time":
+        return [env["current_time"]]
+    if key == "qcs:ip":
+        return [env.get("ip", "127.0.0.1")]
+    return None
+
+
+def _one(op, ctx_value, want):
+    if op in STRING_OPS:
+        return STRING_OPS[op](str(ctx_value), str(want))
+    if op in DATE_OPS:
+        return DATE_OPS[op](_parse_time(ctx_value), _parse_time(want))
+    if op in ("ip_equal", "ip_not_equal"):
+        try:
+            return ipaddress.ip_address(ctx_value) in ipaddress.ip_network(str(want), strict=False)
+        except ValueError:
+            return False
+    return False
+
+
+def condition_holds(cond, env):
+    for opname, body in cond.items():
+        qual, op, if_exist = split_op(opname)
+        for key, wanted in body.items():
+            wanted = _as_list(wanted)
+            values = _context_values(key, env)
+            if op == "null_equal":
+                is_null = not values
+                if not any(str(w).lower() == str(is_null).lower() for w in wanted):
+                    return False
+                continue
+            if not values:
+                if if_exist:
+                    continue
+                return False
+            neg = op in NEGATED
+
+            def hit(v):
+                return any(_one(op, v, w) for w in wanted)
+            if qual == "for_all_value":
+                ok = all((not hit(v)) if neg else hit(v) for v in values)
+            else:
+                ok = (not any(hit(v) for v in values)) if neg else any(hit(v) for v in values)
+            if not ok:
+                return False
+    return True
+
+
+def _decide(statements, action, resource, env):
+    allowed = False
+    for s in statements:
+        if not match_action(s["action"], action):
+            continue
+        if resource is not None and not any(match_resource(p, resource) for p in s["resource"]):
+            continue
+        if s["condition"] and (resource is None or not condition_holds(s["condition"], env)):
+            if resource is not None or s["effect"] == "deny":
+                continue
+        if s["effect"] == "deny":
+            if resource is None and (s["resource"] != ["*"] or s["condition"]):
+                continue  # a narrow deny does not stop listing
+            return "deny"
+        allowed = True
+    return "allow" if allowed else "none"
+
+
+def evaluate(sets, action, resource, env):
+    """True when every statement set allows `action` on `resource`.
+    resource None asks "could any resource be allowed?" (list actions)."""
+    return all(_decide(stmts, action, resource, env) == "allow" for stmts in sets)
