@@ -9,6 +9,8 @@ MANDIR   ?= $(PREFIX)/share/man/man1
 
 CC       ?= cc
 PKGS     := lua5.4 libcurl openssl
+# libcurl is dlopen'ed at the first call (see host/http.c): headers only.
+LIBPKGS  := lua5.4 openssl
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
             -Wformat=2 -Wundef -Wno-unused-parameter
@@ -21,7 +23,7 @@ CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 # lua-cjson and libcsv ship no usable pkg-config file for Lua 5.4.
 CJSON_LIBS ?= -llua5.4-cjson
 CSV_LIBS   ?= -lcsv
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(CJSON_LIBS) $(CSV_LIBS) -lm
+LDLIBS   += $(shell pkg-config --libs $(LIBPKGS)) $(CJSON_LIBS) $(CSV_LIBS) -lm
 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
@@ -79,7 +81,7 @@ sandbox:
 	python3 tests/sandbox/tcsandbox
 
 bench: tcrun tests/node_modules/.package-lock.json
-	sh bench/run.sh
+	python3 bench/run.py
 
 deps:
 	@missing=""; \
@@ -105,5 +107,7 @@ uninstall:
 
 clean:
 	rm -rf build tcrun
+
+.SECONDARY: $(SAN_OBJ)
 
 -include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)

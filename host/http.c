@@ -4,7 +4,15 @@
  * Connections are reused across transfers through the multi handle's
  * cache.  Every transfer is a POST over HTTP/1.1 with TLS verification on;
  * "Expect: 100-continue" is switched off, since API bodies are small.
+ *
+ * libcurl is loaded with dlopen at the first transfer, not linked: it
+ * drags in some thirty libraries (LDAP, Kerberos, GnuTLS for RTMP, ...)
+ * whose loading costs about 10 ms, three times the rest of tcrun's
+ * start-up, and a script that makes no call should not pay for them.
  */
+#include <dlfcn.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,8 +20,78 @@
 
 #include "http.h"
 
+/* The libcurl functions we use, resolved by load_curl(). */
+static struct {
+	CURLcode (*global_init)(long);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int,
+	                        int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} cu;
+
+static char load_error[256];
+
+/* 0, or -1 with load_error set.  Loads once per process. */
+static int load_curl(void)
+{
+	static int state;   /* 0 not tried, 1 loaded, -1 failed */
+	void *lib;
+
+	if (state)
+		return state > 0 ? 0 : -1;
+	state = -1;
+	if (!(lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL))) {
+		snprintf(load_error, sizeof load_error, "cannot load libcurl: "
+		         "%s (install libcurl4)", dlerror());
+		return -1;
+	}
+#define SYM(field, name) \
+	if (!(*(void **)&cu.field = dlsym(lib, name))) { \
+		snprintf(load_error, sizeof load_error, "libcurl has no %s " \
+		         "(7.66 or later needed)", name); \
+		return -1; \
+	}
+	SYM(global_init, "curl_global_init")
+	SYM(multi_init, "curl_multi_init")
+	SYM(multi_setopt, "curl_multi_setopt")
+	SYM(multi_add_handle, "curl_multi_add_handle")
+	SYM(multi_remove_handle, "curl_multi_remove_handle")
+	SYM(multi_perform, "curl_multi_perform")
+	SYM(multi_poll, "curl_multi_poll")
+	SYM(multi_info_read, "curl_multi_info_read")
+	SYM(multi_cleanup, "curl_multi_cleanup")
+	SYM(easy_init, "curl_easy_init")
+	SYM(easy_setopt, "curl_easy_setopt")
+	SYM(easy_getinfo, "curl_easy_getinfo")
+	SYM(easy_strerror, "curl_easy_strerror")
+	SYM(easy_cleanup, "curl_easy_cleanup")
+	SYM(slist_append, "curl_slist_append")
+	SYM(slist_free_all, "curl_slist_free_all")
+#undef SYM
+	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(load_error, sizeof load_error, "libcurl failed to "
+		         "initialise");
+		return -1;
+	}
+	state = 1;
+	return 0;
+}
+
 struct http {
-	CURLM *multi;
+	CURLM *multi;        /* NULL until the first transfer */
+	long max_conns;
 	int active;
 };
 
@@ -33,29 +111,38 @@ struct http_xfer {
 	char error[CURL_ERROR_SIZE];
 };
 
-static int curl_ready;
-
 struct http *http_new(long max_conns)
 {
-	struct http *h;
+	struct http *h = calloc(1, sizeof *h);
 
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return NULL;
-		curl_ready = 1;
-	}
-	h = calloc(1, sizeof *h);
-	if (!h || !(h->multi = curl_multi_init())) {
-		free(h);
-		return NULL;
-	}
-	if (max_conns > 0) {
-		curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		                  max_conns);
-		curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
-		                  max_conns * 2);
-	}
+	if (h)
+		h->max_conns = max_conns;
 	return h;
+}
+
+/* Loads libcurl and makes the multi handle; 0 or -1. */
+static int start(struct http *h)
+{
+	if (h->multi)
+		return 0;
+	if (load_curl() != 0)
+		return -1;
+	if (!(h->multi = cu.multi_init())) {
+		snprintf(load_error, sizeof load_error, "out of memory");
+		return -1;
+	}
+	if (h->max_conns > 0) {
+		cu.multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+		                h->max_conns);
+		cu.multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+		                h->max_conns * 2);
+	}
+	return 0;
+}
+
+const char *http_start_error(void)
+{
+	return load_error[0] ? load_error : "out of memory";
 }
 
 static size_t on_data(char *data, size_t size, size_t n, void *ud)
@@ -84,13 +171,13 @@ static void destroy(struct http_xfer *x)
 {
 	if (x->easy) {
 		if (!x->finished) {
-			curl_multi_remove_handle(x->h->multi, x->easy);
+			cu.multi_remove_handle(x->h->multi, x->easy);
 			x->h->active--;
 		}
-		curl_easy_cleanup(x->easy);
+		cu.easy_cleanup(x->easy);
 	}
-	curl_slist_free_all(x->headers);
-	curl_slist_free_all(x->connect_to);
+	cu.slist_free_all(x->headers);
+	cu.slist_free_all(x->connect_to);
 	free(x->body);
 	free(x->resp);
 	free(x);
@@ -103,51 +190,53 @@ struct http_xfer *http_submit(struct http *h, const struct http_request *r,
 	struct curl_slist *l;
 	CURL *e;
 
-	if (!x)
+	if (!x || start(h) != 0) {
+		free(x);
 		return NULL;
+	}
 	x->h = h;
 	x->done = done;
 	x->ud = ud;
 	x->finished = 1;   /* not in the multi handle yet */
-	if (!(x->easy = e = curl_easy_init()))
+	if (!(x->easy = e = cu.easy_init()))
 		goto fail;
 	for (const char *const *hd = r->headers; hd && *hd; hd++) {
-		if (!(l = curl_slist_append(x->headers, *hd)))
+		if (!(l = cu.slist_append(x->headers, *hd)))
 			goto fail;
 		x->headers = l;
 	}
-	if (!(l = curl_slist_append(x->headers, "Expect:")))
+	if (!(l = cu.slist_append(x->headers, "Expect:")))
 		goto fail;
 	x->headers = l;
 	if (r->connect_to &&
-	    !(x->connect_to = curl_slist_append(NULL, r->connect_to)))
+	    !(x->connect_to = cu.slist_append(NULL, r->connect_to)))
 		goto fail;
 	if (r->body_len && !(x->body = malloc(r->body_len)))
 		goto fail;
 	if (r->body_len)
 		memcpy(x->body, r->body, r->body_len);
 
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? x->body : "");
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	cu.easy_setopt(e, CURLOPT_URL, r->url);
+	cu.easy_setopt(e, CURLOPT_POST, 1L);
+	cu.easy_setopt(e, CURLOPT_POSTFIELDS, x->body ? x->body : "");
+	cu.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 	                 (curl_off_t)r->body_len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "tcrun/" TCRUN_VERSION);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	if (curl_multi_add_handle(h->multi, e) != CURLM_OK)
+	cu.easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	cu.easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	cu.easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	cu.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	cu.easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+	cu.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	cu.easy_setopt(e, CURLOPT_USERAGENT, "tcrun/" TCRUN_VERSION);
+	cu.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	cu.easy_setopt(e, CURLOPT_WRITEDATA, x);
+	cu.easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
+	cu.easy_setopt(e, CURLOPT_PRIVATE, x);
+	if (cu.multi_add_handle(h->multi, e) != CURLM_OK)
 		goto fail;
 	x->finished = 0;
 	h->active++;
@@ -180,27 +269,33 @@ int http_wait(struct http *h, long timeout_ms)
 	struct CURLMsg *m;
 	int running, left;
 
-	curl_multi_perform(h->multi, &running);
+	if (!h->multi) {
+		/* No transfer yet: only the caller's timers can be due. */
+		if (timeout_ms > 0)
+			poll(NULL, 0, (int)timeout_ms);
+		return 0;
+	}
+	cu.multi_perform(h->multi, &running);
 	/* curl_multi_poll waits the timeout even with no transfer, which
 	 * is what the caller's timers need. */
 	if (timeout_ms > 0)
-		curl_multi_poll(h->multi, NULL, 0, (int)timeout_ms, NULL);
-	curl_multi_perform(h->multi, &running);
-	while ((m = curl_multi_info_read(h->multi, &left))) {
+		cu.multi_poll(h->multi, NULL, 0, (int)timeout_ms, NULL);
+	cu.multi_perform(h->multi, &running);
+	while ((m = cu.multi_info_read(h->multi, &left))) {
 		struct http_xfer *x;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		curl_multi_remove_handle(h->multi, x->easy);
+		cu.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		cu.multi_remove_handle(h->multi, x->easy);
 		h->active--;
 		x->finished = 1;
 		x->outcome = classify(m->data.result);
 		if (x->outcome == HTTP_DONE)
-			curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
+			cu.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE,
 			                  &x->status);
 		if (!x->error[0] && m->data.result != CURLE_OK)
-			strcpy(x->error, curl_easy_strerror(m->data.result));
+			strcpy(x->error, cu.easy_strerror(m->data.result));
 		x->done(x, x->ud);
 	}
 	return h->active;
@@ -218,7 +313,8 @@ void http_free(struct http *h)
 		return;
 	/* Transfers still in flight belong to their owners, who free them
 	 * through http_xfer_free before this is called. */
-	curl_multi_cleanup(h->multi);
+	if (h->multi)
+		cu.multi_cleanup(h->multi);
 	free(h);
 }
 
@@ -247,6 +343,6 @@ double http_seconds(const struct http_xfer *x)
 {
 	double t = 0;
 
-	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t);
+	cu.easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &t);
 	return t;
 }

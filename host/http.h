@@ -36,9 +36,12 @@ enum http_outcome {
 struct http *http_new(long max_conns);
 void http_free(struct http *h);          /* cancels what is in flight */
 
-/* Starts a transfer; NULL when curl refused it (out of memory). */
+/* Starts a transfer; NULL when libcurl could not be loaded or refused it
+ * (http_start_error says why). */
 struct http_xfer *http_submit(struct http *h, const struct http_request *r,
                               http_done_fn *done, void *ud);
+
+const char *http_start_error(void);
 
 /* Runs transfers, waits at most timeout_ms for activity, and calls the
  * callbacks of every transfer that finished.  Returns the number of

@@ -17,8 +17,8 @@
  *
  * Writer.  csv.create(path, columns [, opts]) writes into a temporary file
  * next to path (path.tmp.PID.N, open(2) with O_CREAT|O_EXCL and the mode,
- * so the mode holds from the first byte) and writes the header.  Nothing
- * half-written ever appears at path:
+ * default 0644, less the umask, so the mode holds from the first byte) and
+ * writes the header.  Nothing half-written ever appears at path:
  *   writer:close()               flush, fsync, rename onto path: commits
  *   __close on normal scope exit  commits too (raises on I/O failure)
  *   __close with an error object  removes the temporary file

@@ -116,10 +116,8 @@ static int error_tostring(lua_State *L)
 		f[i] = lua_tostring(L, -1);
 	}
 	luaL_buffinit(L, &b);
-	if (f[0] && *f[0]) {
-		luaL_addstring(&b, f[0]);
-		luaL_addchar(&b, ' ');
-	}
+	if (f[0] && *f[0])
+		luaL_addstring(&b, f[0]);   /* luaL_where's "file:line: " */
 	if (f[1] && f[2]) {
 		luaL_addstring(&b, f[1]);
 		luaL_addchar(&b, '.');
@@ -375,7 +373,8 @@ static int send_call(lua_State *L, struct call *c)
 	c->xfer = http_submit(rt->http, &hr, call_done, c);
 	free(h_token);
 	if (!c->xfer)
-		return luaL_error(L, "out of memory");
+		return fail(L, c, "ClientError.NetworkError",
+		            http_start_error(), NULL);
 	msg_debug("%s.%s: attempt %d", c->service, c->action, c->attempt);
 	c->phase = P_HTTP;
 	sched_wait(c->task, call_cancel, c);

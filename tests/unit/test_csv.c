@@ -31,6 +31,7 @@ struct fixture {
 static const struct fixture fixtures[] = {
 	{"bom.csv", "\xef\xbb\xbfname,email\nann,a@x\n"},
 	{"crlf.csv", "a,b\r\n1,2\r\n\r\n3,4\r\n"},
+	{"cr.csv", "a,b\r1,2\r\r3,4\r"},
 	{"quoted.csv", "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n\"multi\nline\",z\n"
 	               "\"crlf\r\ninside\",w\nlast,row\n"},
 	{"trim.csv", "\" a \", b ,c\n 1 ,\" 2 \",3\n"},
@@ -42,6 +43,7 @@ static const struct fixture fixtures[] = {
 	{"dup.csv", "a,b, a \n1,2,3\n"},
 	{"emptyname.csv", "a,,c\n1,2,3\n"},
 	{"empty.csv", ""},
+	{"badhead.csv", "a,\"b\n1,2\n"},
 };
 
 struct test {
@@ -107,7 +109,11 @@ static const struct test tests[] = {
 	 "local t = rows_of'crlf.csv'\n"
 	 "eq(#t, 2, 'records')\n"
 	 "eq(t[1][1].b, '2', 'last field has no CR') eq(t[1][2], 2, 'line')\n"
-	 "eq(t[2][1].a, '3') eq(t[2][2], 4, 'line after a blank CRLF line')\n",
+	 "eq(t[2][1].a, '3') eq(t[2][2], 4, 'line after a blank CRLF line')\n"
+	 "t = rows_of'cr.csv'\n"
+	 "eq(#t, 2, 'CR-only records')\n"
+	 "eq(t[1][1].b, '2') eq(t[1][2], 2, 'CR-only line')\n"
+	 "eq(t[2][1].a, '3') eq(t[2][2], 4, 'CR-only line after blank')\n",
 	 NULL},
 
 	{"reader handles quoted comma, quote, newline and their lines",
@@ -170,6 +176,8 @@ static const struct test tests[] = {
 	 "r, e = csv.open(P'emptyname.csv')\n"
 	 "eq(r, nil) eq(e, P'emptyname.csv' .. ':1: empty column name "
 	 "in field 2')\n"
+	 "r, e = csv.open(P'badhead.csv')\n"
+	 "eq(r, nil) eq(e, P'badhead.csv' .. ':1: unterminated quoted field')\n"
 	 "r, e = csv.open(P'empty.csv')\n"
 	 "eq(r, nil) eq(e, P'empty.csv' .. ':1: missing header')\n"
 	 "r, e = csv.open(P'nope.csv')\n"
@@ -348,6 +356,18 @@ static const struct test tests[] = {
 	 "    eq(t[k][1].v, want[k][1], 'value of record ' .. k)\n"
 	 "  end\n"
 	 "end\n", NULL},
+
+	{"fields and bad lines longer than a chunk",
+	 "local big, big2 = ('x'):rep(100000), ('ab\\ncd,'):rep(30000)\n"
+	 "spit('long.csv', 'a,b\\n1,x\"' .. big .. '\\n\"' .. big2\n"
+	 "     .. '\",2\\n3,4\\n')\n"
+	 "local t = rows_of'long.csv'\n"
+	 "eq(#t, 3, 'results')\n"
+	 "eq(t[1][2], P'long.csv' .. ':2: quote in unquoted field')\n"
+	 "eq(#t[2][1].a, #big2, 'long field') eq(t[2][1].a == big2, true)\n"
+	 "eq(t[2][2], 3, 'line')\n"
+	 "eq(t[3][1].a, '3') eq(t[3][2], 30004, 'line after 30000 newlines')\n",
+	 NULL},
 
 	{"100,000 rows stream with flat memory",
 	 "local cols = {'uin', 'name', 'email', 'phone', 'dept', 'role',\n"

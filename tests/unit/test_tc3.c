@@ -45,7 +45,7 @@ static void vectors(void)
 	const char *dir = getenv("TCRUN_SRCDIR");
 	char path[4096], err[128], auth[TC3_AUTH_MAX];
 	struct json_value *all;
-	size_t len, agree = 0;
+	size_t len = 0, agree = 0;
 	char *text;
 
 	snprintf(path, sizeof path, "%s/tests/data/tc3_vectors.json",

@@ -1,0 +1,158 @@
+"""Start tests/sandbox/tcsandbox for a test, and stop it afterwards.
+
+    sys.path.insert(0, os.path.join(SRCDIR, "tests", "lib"))
+    from sandbox import Sandbox
+    with Sandbox("--async-delay-ms", "100") as sb:
+        sb.url, sb.port, sb.secret_id, sb.secret_key, sb.owner_uin, sb.state_path
+        sb.call("cam", "ListUsers")        # signed with the root key
+        sb.restart()                        # SIGTERM, then start again on the same port
+        sb.kill()                           # SIGKILL; sb.start() brings it back
+    # stopped, temp dir removed
+
+It runs on port 0 in a fresh temp dir (state in sb.state_path), waits for the
+"tcsandbox listening on ..." line (bounded), and sets the root key through
+TENCENTCLOUD_SECRET_ID/KEY so tests never pick up a real key from the
+environment.  sb.env() gives the environment for running tcrun against it.
+"""
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TCSANDBOX = os.path.join(os.path.dirname(HERE), "sandbox", "tcsandbox")
+sys.path.insert(0, HERE)
+import tc3client  # noqa: E402
+
+SECRET_ID = "AKIDtcsandboxROOT0000000000000000000"
+SECRET_KEY = "tcsandboxRootSecretKey0000000000"
+OWNER_UIN = 100000000001
+APPID = 1300000001
+LISTEN_RE = re.compile(r"^tcsandbox listening on (http://127\.0\.0\.1:(\d+))$")
+
+
+class Sandbox:
+    def __init__(self, *flags, secret_id=SECRET_ID, secret_key=SECRET_KEY, state=True,
+                 start_timeout=20, keep_dir=False):
+        self.flags = [str(f) for f in flags]
+        self.secret_id, self.secret_key = secret_id, secret_key
+        self.owner_uin, self.appid = OWNER_UIN, APPID
+        self.dir = tempfile.mkdtemp(prefix="tcsandbox-")
+        self.state_path = os.path.join(self.dir, "state.json") if state else None
+        self.log_path = os.path.join(self.dir, "tcsandbox.log")
+        self.start_timeout, self.keep_dir = start_timeout, keep_dir
+        self.proc, self.port, self.url = None, 0, None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        if not self.keep_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def start(self):
+        """Start (again) on the previous port, or a free one the first time."""
+        assert self.proc is None, "already running"
+        argv = [sys.executable, TCSANDBOX, "--port", str(self.port)] + self.flags
+        if self.state_path:
+            argv += ["--state", self.state_path]
+        env = dict(os.environ, TENCENTCLOUD_SECRET_ID=self.secret_id,
+                   TENCENTCLOUD_SECRET_KEY=self.secret_key)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env)
+        log.close()
+        line = self._read_line(self.start_timeout)
+        m = LISTEN_RE.match(line)
+        if not m:
+            self.kill()
+            raise RuntimeError("tcsandbox did not start: %r\n%s" % (line, self.log()))
+        self.url, self.port = m.group(1), int(m.group(2))
+        return self
+
+    def _read_line(self, timeout):
+        deadline = time.monotonic() + timeout
+        buf = b""
+        fd = self.proc.stdout.fileno()
+        while not buf.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                break
+            chunk = os.read(fd, 1)
+            if not chunk:
+                break
+            buf += chunk
+        return buf.decode(errors="replace").strip()
+
+    def stop(self, timeout=15):
+        """SIGTERM and wait (state is saved); SIGKILL if it hangs."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self._reap()
+        return rc
+
+    def kill(self):
+        """SIGKILL: no chance to save anything."""
+        if self.proc is None:
+            return None
+        self.proc.kill()
+        rc = self.proc.wait()
+        self._reap()
+        return rc
+
+    def _reap(self):
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def log(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def call(self, service, action, params=None, secret_id=None, secret_key=None, **kw):
+        """A signed call (root key by default); returns the Response or raises
+        tc3client.ApiError."""
+        return tc3client.call(self.url, service, action, params or {},
+                              secret_id or self.secret_id, secret_key or self.secret_key, **kw)
+
+    def client(self, secret_id=None, secret_key=None, token=None):
+        return tc3client.Client(self.url, secret_id or self.secret_id,
+                                secret_key or self.secret_key, token)
+
+    def env(self):
+        """Environment variables for running tcrun against this sandbox."""
+        return dict(os.environ, TENCENTCLOUD_SECRET_ID=self.secret_id,
+                    TENCENTCLOUD_SECRET_KEY=self.secret_key)
+
+
+def wait_for(cond, timeout=10.0, interval=0.02):
+    """Poll cond() until it returns a true value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
