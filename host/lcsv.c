@@ -23,6 +23,8 @@
  *   __close on normal scope exit  commits too (raises on I/O failure)
  *   __close with an error object  removes the temporary file
  *   __gc without close()          removes the temporary file
+ * Secrets (tcrun.secret, see lsecret.h) are written as their bytes: this
+ * writer is a sanctioned sink, for the 0600 initial-password file.
  * Integers are written exactly (%lld); floats in the shortest of %.15g,
  * %.16g, %.17g that reads back to the same double (so 1.0 is written "1");
  * fields with a comma, quote, CR, LF or surrounding spaces or tabs are
@@ -47,6 +49,7 @@
 #include <lua.h>
 
 #include "lcsv.h"
+#include "lsecret.h"
 
 #define READER_MT "tcrun.csv.reader"
 #define WRITER_MT "tcrun.csv.writer"
@@ -722,6 +725,12 @@ static void put_value(lua_State *L, FILE *fp)
 		s = lua_tolstring(L, -1, &len);
 		put_field(fp, s, len);
 		break;
+	case LUA_TUSERDATA:
+		/* A secret (checked): this writer is its sanctioned sink,
+		 * for files such as the 0600 initial-password file. */
+		s = lsecret_get(L, -1, &len);
+		put_field(fp, s, len);
+		break;
 	}
 }
 
@@ -741,6 +750,10 @@ static void check_value(lua_State *L, const char *name)
 		if (!utf8_valid((const unsigned char *)s, len))
 			luaL_error(L, "invalid UTF-8 for column '%s'", name);
 		return;
+	case LUA_TUSERDATA:
+		if (lsecret_get(L, -1, &len))
+			return;
+		break;
 	}
 	luaL_error(L, "bad value for column '%s' (%s)", name,
 	           luaL_typename(L, -1));

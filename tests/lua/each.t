@@ -1,0 +1,69 @@
+#!/usr/bin/env tcrun
+-- tc.each and tc.sleep: rows as coroutines, failures collected, limits.
+local t = dofile(os.getenv("TCRUN_SRCDIR") .. "/tests/lib/tap.lua")
+
+local rows = {}
+for i = 1, 20 do rows[i] = { n = i } end
+local seen, active, peak = {}, 0, 0
+local nok, failures = tc.each(rows, function(row, i)
+  active = active + 1
+  peak = math.max(peak, active)
+  tc.sleep(0.01)
+  seen[i] = row.n
+  active = active - 1
+  if row.n % 7 == 0 then error("row " .. row.n .. " is bad") end
+end, { parallel = 4, quiet = true })
+t.is(nok, 18, "18 rows returned normally")
+t.is(#failures, 2, "2 failures collected")
+t.is(failures[1] and failures[1].index, 7, "failure names its index")
+t.is(failures[1] and failures[1].row, rows[7], "failure carries its row")
+t.like(failures[2] and failures[2].error, "row 14 is bad", "failure carries the error")
+t.like(failures[2] and failures[2].traceback, "stack traceback", "and a traceback")
+t.is(peak, 4, "at most parallel = 4 rows in flight, and 4 reached")
+local all = true
+for i = 1, 20 do all = all and seen[i] == i end
+t.ok(all, "every row ran with its own index")
+
+-- rows overlap: while one sleeps, the others run
+local order = {}
+tc.each({ 0.06, 0.01, 0.03 }, function(s, i)
+  tc.sleep(s)
+  order[#order + 1] = i
+end, { parallel = 3 })
+t.is(table.concat(order, ","), "2,3,1", "rows finish in the order their sleeps end")
+
+-- nested tc.each inside a row
+local inner_total = 0
+nok, failures = tc.each({ 1, 2, 3 }, function(r)
+  local n = tc.each({ 1, 2 }, function() inner_total = inner_total + r end)
+  assert(n == 2)
+end)
+t.is(nok, 3, "nested tc.each works in rows")
+t.is(inner_total, 12, "nested rows all ran")
+
+t.is(select("#", tc.each({}, function() end)), 2, "empty rows: returns two values")
+
+-- structured errors survive to the failures list
+nok, failures = tc.each({ 1 }, function()
+  error(setmetatable({ code = "X.Y" }, { __tostring = function() return "custom X.Y" end }))
+end, { quiet = true })
+t.is(failures[1].error.code, "X.Y", "error tables are kept as values")
+t.like(failures[1].traceback, "custom X.Y", "traceback uses __tostring")
+
+-- misuse
+local co = coroutine.wrap(function() return pcall(tc.call, "cam", "ListUsers") end)
+local ok, err = co()
+t.ok(not ok and tostring(err):find("not in a coroutine of its own", 1, true),
+     "tc.call in a foreign coroutine is refused", err)
+nok, failures = tc.each({ 1 }, function() coroutine.yield() end, { quiet = true })
+t.like(failures[1] and failures[1].error, "attempt to yield from a tcrun task",
+       "coroutine.yield in a row fails clearly")
+t.raises(function() tc.each({ 1 }, function() end, { paralel = 2 }) end,
+         "bad option 'paralel'", "unknown tc.each option is named")
+t.raises(function() table.sort({ 3, 2, 1 }, function(a, b) tc.sleep(0) return a < b end) end,
+         "must run in the script's main chunk", "tc.sleep in a sort comparator is refused")
+t.raises(function() tc.call("cam", "ListUsers", {}, { retires = 3 }) end,
+         "bad option 'retires' to 'call'", "a typo in tc.call options fails loudly")
+t.raises(function() tc.call("CAM", "ListUsers") end, "service name", "bad service name")
+t.raises(function() tc.call("cam", "list-users") end, "action name", "bad action name")
+t.done()
