@@ -214,7 +214,9 @@ static void put_field(struct json_buf *b, const char *name, const char *v)
 	json_put_string(b, v ? v : "", v ? strlen(v) : 0);
 }
 
-/* One JSON line for a finished (or abandoned) write call. */
+/* One JSON line for a finished (or abandoned) write call: time, service,
+ * action, region, params (secrets redacted), request_id, outcome ("ok",
+ * "error" with code and message, "interrupted"), attempts. */
 static void journal_call(struct call *c, const char *outcome,
                          const char *code, const char *message,
                          const char *request_id)
@@ -224,7 +226,9 @@ static void journal_call(struct call *c, const char *outcome,
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (!c->is_write || !journal_ready(c->rt))
+	/* Only writes that were sent: a call refused before (dry run, no
+	 * credentials) changed nothing. */
+	if (!c->is_write || c->attempt == 0 || !journal_ready(c->rt))
 		return;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Retries with backoff for throttling, server errors and lost
+connections; structured errors, raised once, for everything else."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from tctest import Capture, Tap, script, tcrun  # noqa: E402
+
+t = Tap()
+call = script(r'''
+local ok, r = pcall(function()
+  return tc.call("cam", arg[1] or "GetUser", { Name = "alice" },
+                 { timeout = tonumber(arg[2]) })
+end)
+if ok then print("ok", r.RequestId) return end
+print("error", r.code, r.message, r.request_id, r.service, r.action, r.attempts)
+print("tostring", tostring(r))
+''')
+
+
+def run(*args, **flags):
+    with Capture(**flags) as cap:
+        r = tcrun(*args, endpoint=cap.url)
+        return r, len(cap.requests())
+
+
+r, n = run(call, fail="RequestLimitExceeded:2")
+t.eq((r.out.strip().split("\t")[:2], n), (["ok", "capture-3"], 3), "RequestLimitExceeded: retried until it succeeds")
+t.like(r.err, "RequestLimitExceeded; retry 1 of 4", "retries are logged")
+r, n = run(call, fail="RequestLimitExceeded.UinLimitExceeded:1")
+t.eq(n, 2, "RequestLimitExceeded.* sub-codes are retried")
+r, n = run(call, fail="InternalError.DbError:1")
+t.eq(n, 2, "InternalError.* is retried")
+r, n = run(call, status="503:1")
+t.eq((r.out[:2], n), ("ok", 2), "HTTP 503 is retried")
+r, n = run(call, reset="1")
+t.eq((r.out[:2], n), ("ok", 2), "a reset connection is retried")
+
+r, n = run(call, "AddUser", fail="FailedOperation.UserNameExist:5")
+t.eq(n, 1, "other API errors are not retried")
+fields = r.out.splitlines()[0].split("\t")
+t.eq(fields, ["error", "FailedOperation.UserNameExist", "injected", "capture-1", "cam", "AddUser", "1"],
+     "the error is a table: code, message, request_id, service, action, attempts")
+t.like(r.out, "tostring\t%s:3: cam.AddUser: FailedOperation.UserNameExist: injected (RequestId capture-1)"
+       % call, "tostring reads well, with the recipe's position")
+
+r, n = run(call, status="403:1")
+t.eq(n, 1, "HTTP 403 is not retried")
+t.like(r.out, "ClientError.HttpStatusCodeError\tHTTP status 403", "and says its status")
+
+r, n = run("--retries", "1", call, fail="RequestLimitExceeded:5")
+t.eq(n, 2, "--retries 1: two attempts in all")
+t.like(r.out, "RequestLimitExceeded\tinjected\tcapture-2", "then the last error is raised")
+
+r, n = run("--retries", "0", call, "GetUser", "1", latency_ms="3000")
+t.like(r.out, "ClientError.NetworkError", "a timeout fails as a network error")
+t.like(r.out, "timed out", "and says it timed out")
+
+with Capture() as cap:
+    r = tcrun(script('error(tc.call("cam", "GetUser") and "x")'), endpoint=cap.url)
+    t.eq(r.rc, 3, "an error raised by the script: exit 3")
+with Capture(fail="AuthFailure.SignatureFailure:1") as cap:
+    r = tcrun(script('tc.call("cam", "GetUser", {Name = "a"})'), endpoint=cap.url)
+    t.eq(r.rc, 3, "an unhandled API error: exit 3")
+    t.like(r.err.splitlines()[0], "cam.GetUser: AuthFailure.SignatureFailure: injected (RequestId capture-1)",
+           "an unhandled API error prints one line first")
+t.done()
