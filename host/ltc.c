@@ -10,10 +10,13 @@
  *
  * Does not: know any recipe; tc.each and tc.sleep live in leach.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -780,6 +783,40 @@ static int tc_journal_path(lua_State *L)
 	return 1;
 }
 
+/* tc.isatty([fd]) -> whether fd (default 2, stderr) is a terminal */
+static int tc_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_optinteger(L, 1, 2)));
+	return 1;
+}
+
+/* tc.mkdir(path) -> true, or nil, msg: creates path and its parents
+ * with mode 0700 (output folders may hold initial passwords) */
+static int tc_mkdir(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	size_t n = strlen(path);
+	char *p = strdup(path);
+	int rc = 0;
+
+	if (!p)
+		return luaL_error(L, "out of memory");
+	for (size_t i = 1; i <= n && rc == 0; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		if (i < n)
+			p[i] = '/';
+	}
+	free(p);
+	if (rc != 0)
+		return luaL_fileresult(L, 0, path);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 static int runtime_gc(lua_State *L)
 {
 	struct runtime *rt = lua_touserdata(L, 1);
@@ -870,6 +907,8 @@ static const luaL_Reg funcs[] = {
 	{ "log", tc_log },
 	{ "warn", tc_warn },
 	{ "journal_path", tc_journal_path },
+	{ "isatty", tc_isatty },
+	{ "mkdir", tc_mkdir },
 	{ NULL, NULL }
 };
 

@@ -4,8 +4,9 @@
  *   tc.call(service, action [, params [, opts]]) -> Response
  *   tc.each(rows, fn [, opts])                   -> nok, failures
  *   tc.sleep(seconds), tc.password([n]), tc.is_write(action),
- *   tc.rate_limit(service, action, n), tc.log(...), tc.warn(...)
- *   tc.dry_run, tc.region, tc.parallel, tc.version, tc.journal
+ *   tc.rate_limit(service, action, n), tc.log(...), tc.warn(...),
+ *   tc.journal_path(), tc.isatty([fd]), tc.mkdir(path)
+ *   tc.dry_run, tc.region, tc.parallel, tc.version, tc.home
  *
  * ltc_open builds the table around one runtime (HTTP, rate limits,
  * credentials, journal) and makes it the global `tc` and package.loaded.tc.

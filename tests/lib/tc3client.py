@@ -61,7 +61,7 @@ def request(service, action, params, secret_id, secret_key, token=None, region=N
     host = host or "%s.tencentcloudapi.com" % service
     headers = {
         "Host": host, "Content-Type": "application/json",
-        "X-TC-Action": action, "X-TC-Version": version or VERSIONS[service],
+        "X-TC-Action": action, "X-TC-Version": version or VERSIONS.get(service, ""),
         "X-TC-Timestamp": str(ts),
         "Authorization": sign(secret_id, secret_key, service, host, body, ts),
     }

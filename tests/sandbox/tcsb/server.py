@@ -50,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "tcsandbox"
     timeout = 600
+    disable_nagle_algorithm = True  # headers and body go out as two writes
 
     def log_message(self, fmt, *args):
         if self.server.cfg.verbose:

@@ -97,7 +97,7 @@ def AssumeRole(ctx):
                  duration, extra)
 
 
-@action("sts")
+@action("sts", write=True)  # issues credentials: saved before the answer
 def GetFederationToken(ctx):
     p = ctx.p
     if not re.match(r"^[\w+=,.@-]{2,32}$", p["Name"]):

@@ -1,0 +1,216 @@
+-- roster.lua: load an employee roster CSV and validate every row before
+-- anything is written.  roster.load(path, spec) -> rows, problems: rows are
+-- the valid records (normalised, with `line`, extra columns kept as-is) and
+-- problems are "path:LINE: message" strings in line order.  Known columns
+-- are checked wherever they appear; spec.required says which must be there.
+-- Does not: call the cloud, check that recipes/bu/<business_unit>.lua
+-- exists, or decide what to do about problems (recipes refuse to write).
+local csv = require "tcrun.csv"
+
+local concat, sort, insert = table.concat, table.sort, table.insert
+local utf8_len, utf8_offset, charpattern = utf8.len, utf8.offset, utf8.charpattern
+local fmt = string.format
+
+local M = {}
+
+M.ONBOARD = {
+  required = { "username", "display_name", "email", "phone", "business_unit",
+               "role", "environments", "cost_center" },
+  defaults = { workspace = "yes" },
+}
+M.OFFBOARD = { required = { "username" } }
+
+M.ROLES = { "viewer", "developer", "operator", "admin" }
+M.ENVIRONMENTS = { "dev", "test", "staging", "prod" }
+
+local role_ok, env_rank = {}, {}
+for _, r in ipairs(M.ROLES) do role_ok[r] = true end
+for i, e in ipairs(M.ENVIRONMENTS) do env_rank[e] = i end
+
+local function trim(s) return (s:match("^%s*(.-)%s*$")) end
+
+-- A value quoted for a message: control characters escaped, long ones cut.
+local function show(v)
+  v = v:gsub("[%c']", function(c)
+    if c == "'" then return "\\'" end
+    return fmt("\\x%02x", c:byte())
+  end)
+  if utf8_len(v) and utf8_len(v) > 40 then
+    v = v:sub(1, utf8_offset(v, 41) - 1) .. "..."
+  end
+  return "'" .. v .. "'"
+end
+
+-- Field checks: each takes the trimmed value and returns the normalised
+-- value, nil and a message when it is bad, or nil alone for "no value".
+local check = {}
+
+function check.username(v)
+  if v == "" then return nil, "empty username" end
+  local at = v:find("[^A-Za-z0-9+=,.@_-]")
+  if at then
+    return nil, fmt("invalid character %s in username %s (allowed: letters, digits and +=,.@_-)",
+                    show(v:match(charpattern, at)), show(v))
+  end
+  if #v > 64 then
+    return nil, fmt("username %s is %d characters, longer than 64", show(v), #v)
+  end
+  return v
+end
+
+function check.display_name(v)
+  if v == "" then return nil, "empty display_name" end
+  local n = utf8_len(v)
+  if n > 64 then
+    return nil, fmt("display_name %s is %d characters, longer than 64", show(v), n)
+  end
+  return v
+end
+
+function check.email(v)
+  local why
+  local user, domain = v:match("^([^@]*)@([^@]*)$")
+  if v == "" then return nil, "empty email"
+  elseif #v > 254 then why = "longer than 254 characters"
+  elseif v:find("%s") then why = "contains a space"
+  elseif not user then why = "needs exactly one @"
+  elseif user == "" then why = "nothing before the @"
+  elseif v:find("%c") then why = "contains a control character"
+  elseif not domain:find("^[^.]+%.[^.]") or domain:find("%.%.") or domain:find("%.$") then
+    why = "domain " .. show(domain) .. " is not like example.com"
+  end
+  if why then return nil, fmt("invalid email %s: %s", show(v), why) end
+  return v
+end
+
+-- Optional +, then 6-20 digits; spaces and dashes allowed and dropped.
+-- Empty means no phone: the field is left out of the row.
+function check.phone(v)
+  if v == "" then return nil end
+  local plus, rest = v:match("^(%+?)(.*)$")
+  local digits = rest:gsub("[ -]", "")
+  if not digits:find("^%d+$") or #digits < 6 or #digits > 20 then
+    return nil, fmt("invalid phone %s (expected an optional + and 6-20 digits, spaces or dashes)",
+                    show(v))
+  end
+  return plus .. digits
+end
+
+function check.business_unit(v)
+  if v == "" then return nil, "empty business_unit" end
+  if not v:find("^[a-z0-9_-]+$") then
+    return nil, fmt("invalid business_unit %s (allowed: a-z, 0-9, _ and -)", show(v))
+  end
+  return v
+end
+
+function check.role(v)
+  if v == "" then return nil, "empty role" end
+  if not role_ok[v] then
+    return nil, fmt("unknown role %s (expected viewer, developer, operator or admin)", show(v))
+  end
+  return v
+end
+
+-- "prod; dev" -> {"dev", "prod"}: known names, no repeats, canonical order.
+function check.environments(v)
+  if v == "" then return nil, "empty environments" end
+  local seen, list = {}, {}
+  for item in (v .. ";"):gmatch("(.-);") do
+    item = trim(item)
+    if item == "" then
+      return nil, fmt("empty item in environments %s", show(v))
+    elseif not env_rank[item] then
+      return nil, fmt("unknown environment %s in environments %s (expected dev, test, staging or prod)",
+                      show(item), show(v))
+    elseif seen[item] then
+      return nil, fmt("duplicate environment %s in environments %s", show(item), show(v))
+    end
+    seen[item] = true
+    list[#list + 1] = item
+  end
+  sort(list, function(a, b) return env_rank[a] < env_rank[b] end)
+  return list
+end
+
+function check.cost_center(v)
+  if v == "" then return nil, "empty cost_center" end
+  return v
+end
+
+function check.workspace(v)
+  local l = v:lower()
+  if l == "" or l == "yes" then return true end
+  if l == "no" then return false end
+  return nil, fmt("invalid workspace %s (expected yes or no)", show(v))
+end
+
+-- Known columns in the order their problems are reported within a row.
+local FIELDS = { "username", "display_name", "email", "phone", "business_unit",
+                 "role", "environments", "cost_center", "workspace" }
+
+-- rows, problems; or nil, {"path: reason"} when the file cannot be read.
+function M.load(path, spec)
+  local reader, err = csv.open(path)
+  if not reader then return nil, { err } end
+  local found = {}
+  for _, name in ipairs(reader:header()) do found[name] = true end
+
+  local problems, rows, first_line = {}, {}, {}
+  local function problem(line, msg)
+    problems[#problems + 1] = { line = line, n = #problems + 1,
+                                text = fmt("%s:%d: %s", path, line, msg) }
+  end
+  for _, name in ipairs(spec.required) do
+    if not found[name] then problem(1, fmt("missing required column '%s'", name)) end
+  end
+  if found.line then problem(1, "column 'line' is reserved, rename it") end
+
+  while true do
+    local rec, line = reader:next()
+    if rec == nil then break end
+    if rec == false then
+      local n = tonumber(line:sub(#path + 2):match("^(%d+):")) or 0
+      problems[#problems + 1] = { line = n, n = #problems + 1, text = line }
+    else
+      local row, bad = { line = line }, false
+      for k, v in pairs(rec) do row[k] = v end
+      for _, name in ipairs(FIELDS) do
+        local v = rec[name] or (spec.defaults and spec.defaults[name])
+        if v then
+          local val, msg = check[name](trim(v))
+          if msg then problem(line, msg); bad = true end
+          row[name] = val
+        end
+      end
+      local key = row.username and row.username:lower()
+      if key and first_line[key] then
+        problem(line, fmt("duplicate username %s (first on line %d)",
+                          show(row.username), first_line[key]))
+        bad = true
+      elseif key then
+        first_line[key] = line
+      end
+      if not bad then rows[#rows + 1] = row end
+    end
+  end
+  reader:close()
+
+  sort(problems, function(a, b)
+    if a.line ~= b.line then return a.line < b.line end
+    return a.n < b.n
+  end)
+  for i, p in ipairs(problems) do problems[i] = p.text end
+  return rows, problems
+end
+
+-- One problem per line, at most max (default 50) then "... and N more".
+function M.format_problems(problems, max)
+  max = max or 50
+  local out = {}
+  for i = 1, math.min(#problems, max) do out[i] = problems[i] end
+  if #problems > max then insert(out, fmt("... and %d more", #problems - max)) end
+  return concat(out, "\n")
+end
+
+return M

@@ -1,0 +1,193 @@
+#!/usr/bin/env tcrun
+-- roster.lua: the sample loads clean; each malformed roster is reported as
+-- exact "file:line: message" lines, in line order; BOM, CRLF, quotes, extras.
+local t = dofile(os.getenv("TCRUN_SRCDIR") .. "/tests/lib/tap.lua")
+local roster = require "roster"
+local srcdir = os.getenv("TCRUN_SRCDIR")
+
+local HEADER = "username,display_name,email,phone,business_unit,role,environments,cost_center,workspace\n"
+local GOOD = "alice.wang,Alice,alice@example.com,+86 138 0000 0001,platform,admin,dev,CC1,yes\n"
+
+local tmpfiles = {}
+local function write(content)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+  tmpfiles[#tmpfiles + 1] = path
+  return path
+end
+
+-- Loads content and returns rows, the problems as one string, and the path.
+local function load(content, spec)
+  local path = write(content)
+  local rows, problems = roster.load(path, spec or roster.ONBOARD)
+  return rows, table.concat(problems, "\n"), path
+end
+
+-- Expected problems: {line, message} pairs prefixed with path.
+local function want(path, list)
+  local out = {}
+  for i, p in ipairs(list) do out[i] = ("%s:%d: %s"):format(path, p[1], p[2]) end
+  return table.concat(out, "\n")
+end
+
+-- 1. the sample
+local rows, problems = roster.load(srcdir .. "/samples/roster.csv", roster.ONBOARD)
+t.is(#problems, 0, "samples/roster.csv has no problems")
+t.is(#rows, 6, "samples/roster.csv has 6 employees")
+local seen = { bu = {}, role = {}, no_ws = 0 }
+for _, r in ipairs(rows) do
+  seen.bu[r.business_unit] = true
+  seen.role[r.role] = true
+  if r.workspace == false then seen.no_ws = seen.no_ws + 1 end
+end
+t.ok(seen.bu.platform and seen.bu.research, "sample covers platform and research")
+t.ok(seen.role.viewer and seen.role.developer and seen.role.operator and seen.role.admin,
+     "sample covers all four roles")
+t.is(seen.no_ws, 1, "sample has one employee without a workspace")
+
+-- 2. one malformed roster per kind of problem: name, body after the header, problems
+local cases = {
+  { "duplicate username, case-insensitive",
+    GOOD .. "bob,Bob,bob@example.com,,platform,viewer,dev,CC1,\n" ..
+            "Alice.Wang,Alice2,a2@example.com,,platform,viewer,dev,CC1,yes\n",
+    { { 4, "duplicate username 'Alice.Wang' (first on line 2)" } } },
+  { "unknown role",
+    "bob,Bob,bob@example.com,,platform,root,dev,CC1,yes\n",
+    { { 2, "unknown role 'root' (expected viewer, developer, operator or admin)" } } },
+  { "unknown environment",
+    "bob,Bob,bob@example.com,,platform,viewer,dev;qa,CC1,yes\n",
+    { { 2, "unknown environment 'qa' in environments 'dev;qa' (expected dev, test, staging or prod)" } } },
+  { "duplicate environment",
+    "bob,Bob,bob@example.com,,platform,viewer,dev; prod;dev,CC1,yes\n",
+    { { 2, "duplicate environment 'dev' in environments 'dev; prod;dev'" } } },
+  { "empty environment item",
+    "bob,Bob,bob@example.com,,platform,viewer,dev;;prod,CC1,yes\n",
+    { { 2, "empty item in environments 'dev;;prod'" } } },
+  { "bad emails",
+    "b1,B,bob.example.com,,platform,viewer,dev,CC1,yes\n" ..
+    "b2,B,bob@localhost,,platform,viewer,dev,CC1,yes\n" ..
+    "b3,B,@example.com,,platform,viewer,dev,CC1,yes\n" ..
+    "b4,B,\"bob @example.com\",,platform,viewer,dev,CC1,yes\n" ..
+    "b5,B,a@b@example.com,,platform,viewer,dev,CC1,yes\n" ..
+    "b6,B,bob@example..com,,platform,viewer,dev,CC1,yes\n",
+    { { 2, "invalid email 'bob.example.com': needs exactly one @" },
+      { 3, "invalid email 'bob@localhost': domain 'localhost' is not like example.com" },
+      { 4, "invalid email '@example.com': nothing before the @" },
+      { 5, "invalid email 'bob @example.com': contains a space" },
+      { 6, "invalid email 'a@b@example.com': needs exactly one @" },
+      { 7, "invalid email 'bob@example..com': domain 'example..com' is not like example.com" } } },
+  { "missing required column",
+    "", { { 1, "missing required column 'role'" } },
+    "username,display_name,email,phone,business_unit,environments,cost_center\n" },
+  { "ragged row",
+    "bob,Bob,bob@example.com,,platform,viewer,dev,CC1\n",
+    { { 2, "expected 9 fields, got 8" } } },
+  { "invalid UTF-8",
+    "bob,B\xffb,bob@example.com,,platform,viewer,dev,CC1,yes\n",
+    { { 2, "invalid UTF-8 in field 2 (display_name)" } } },
+  { "bad username characters",
+    "bob smith,Bob,bob@example.com,,platform,viewer,dev,CC1,yes\n" ..
+    "李明,Li,li@example.com,,platform,viewer,dev,CC1,yes\n",
+    { { 2, "invalid character ' ' in username 'bob smith' (allowed: letters, digits and +=,.@_-)" },
+      { 3, "invalid character '李' in username '李明' (allowed: letters, digits and +=,.@_-)" } } },
+  { "too-long username",
+    ("a"):rep(65) .. ",Bob,bob@example.com,,platform,viewer,dev,CC1,yes\n" ..
+    ("b"):rep(64) .. ",Bob,bob@example.com,,platform,viewer,dev,CC1,yes\n",
+    { { 2, "username '" .. ("a"):rep(40) .. "...' is 65 characters, longer than 64" } } },
+  { "bad workspace value",
+    "bob,Bob,bob@example.com,,platform,viewer,dev,CC1,maybe\n",
+    { { 2, "invalid workspace 'maybe' (expected yes or no)" } } },
+  { "bad phone, business unit, display name, cost center",
+    "bob,Bob,bob@example.com,+86 12a4567,R&D,viewer,dev,CC1,yes\n" ..
+    "carl,\"\",carl@example.com,123,ok,viewer,dev,\" \",yes\n",
+    { { 2, "invalid phone '+86 12a4567' (expected an optional + and 6-20 digits, spaces or dashes)" },
+      { 2, "invalid business_unit 'R&D' (allowed: a-z, 0-9, _ and -)" },
+      { 3, "empty display_name" },
+      { 3, "invalid phone '123' (expected an optional + and 6-20 digits, spaces or dashes)" },
+      { 3, "empty cost_center" } } },
+  { "several problems, all reported in line order",
+    GOOD ..
+    "bob,Bob,bob@example.com,,platform,root,dev,CC1,yes\n" ..
+    "carl,Carl,carl@example.com,,platform\n" ..
+    "dan,Dan,dan@example,,platform,viewer,dev;qa,CC1,yes\n" ..
+    "alice.wang,A,a@example.com,,platform,viewer,dev,CC1,yes\n" ..
+    "\"unterminated,x\n",
+    { { 3, "unknown role 'root' (expected viewer, developer, operator or admin)" },
+      { 4, "expected 9 fields, got 5" },
+      { 5, "invalid email 'dan@example': domain 'example' is not like example.com" },
+      { 5, "unknown environment 'qa' in environments 'dev;qa' (expected dev, test, staging or prod)" },
+      { 6, "duplicate username 'alice.wang' (first on line 2)" },
+      { 7, "unterminated quoted field" } } },
+}
+for _, c in ipairs(cases) do
+  local name, body, expected, header = c[1], c[2], c[3], c[4]
+  local _, got, path = load((header or HEADER) .. body)
+  t.is(got, want(path, expected), name)
+end
+
+-- 3. the valid rows are still returned next to the problems
+rows, problems = load(HEADER .. GOOD .. "bob,Bob,bob@example.com,,platform,root,dev,CC1,yes\n")
+t.is(#rows, 1, "valid rows are returned alongside problems")
+
+-- 4. BOM, CRLF, quoted fields with commas, quotes and newlines; normalisation
+rows, problems = load("\xEF\xBB\xBF" .. HEADER:gsub("\n", "\r\n") ..
+  "  alice.wang ,\"Wang, \"\"Ali\"\"\nAlice\",alice@example.com,+86-138-0000-0001,platform," ..
+  "admin,\" prod ; dev;test \",CC1,NO\r\n" ..
+  "bob,Bob,bob@example.com,,platform,viewer,dev,CC1,\r\n")
+t.is(problems, "", "BOM + CRLF + quoted fields: no problems")
+local a, b = rows[1] or {}, rows[2] or {}
+t.is(a.username, "alice.wang", "username trimmed")
+t.is(a.display_name, "Wang, \"Ali\"\nAlice", "quoted display_name with comma, quotes, newline")
+t.is(a.phone, "+8613800000001", "phone dashes stripped")
+t.is(b.phone, nil, "empty phone is no phone")
+t.is(table.concat(a.environments or {}, ","), "dev,test,prod", "environments normalised to canonical order")
+t.is(a.workspace, false, "workspace NO is false")
+t.is(b.workspace, true, "empty workspace is true")
+t.is(b.line, 4, "line counts the newline inside the quoted field")
+
+-- 5. extra columns are kept as-is; workspace defaults to yes when absent
+rows, problems = load("username,display_name,email,phone,business_unit,role,environments,cost_center,manager,laptop\n" ..
+  "bob,Bob,bob@example.com,,research,developer,test,CC9,alice.wang,\" MacBook \"\n")
+t.is(problems, "", "extra columns are not problems")
+b = rows[1] or {}
+t.is(b.manager, "alice.wang", "extra column kept")
+t.is(b.laptop, " MacBook ", "extra column kept as-is, not trimmed")
+t.is(b.workspace, true, "no workspace column: workspace defaults to yes")
+
+-- 6. the offboard spec needs only username, and still checks known columns
+rows, problems = load("username\nalice.wang\nbob\n", roster.OFFBOARD)
+t.is(problems, "", "offboard: a username-only file is valid")
+t.is(#rows, 2, "offboard: both leavers returned")
+t.is(rows[1] and rows[1].workspace, nil, "offboard: no workspace default")
+local _, got, path = load("username,role\nbob,root\nbob,viewer\n", roster.OFFBOARD)
+t.is(got, want(path, { { 2, "unknown role 'root' (expected viewer, developer, operator or admin)" },
+                       { 3, "duplicate username 'bob' (first on line 2)" } }),
+     "offboard: known columns present are still checked")
+_, got, path = load("role\nviewer\n", roster.OFFBOARD)
+t.is(got, want(path, { { 1, "missing required column 'username'" } }), "offboard: username is required")
+
+-- 7. unreadable files and header errors: nil and one problem
+local missing = os.tmpname()
+os.remove(missing)
+rows, problems = roster.load(missing, roster.ONBOARD)
+t.is(rows, nil, "missing file: nil rows")
+t.is(problems[1], missing .. ": No such file or directory", "missing file: path: reason")
+path = write("")
+rows, problems = roster.load(path, roster.ONBOARD)
+t.is(problems[1], path .. ":1: missing header", "empty file: path:1: missing header")
+_, got, path = load(HEADER:gsub("\n", ",line\n") .. GOOD:gsub("\n", ",7\n"))
+t.is(got, want(path, { { 1, "column 'line' is reserved, rename it" } }), "column 'line' is reserved")
+
+-- 8. format_problems caps the list
+local many = {}
+for i = 1, 60 do many[i] = "f.csv:" .. i .. ": bad" end
+local text = roster.format_problems(many)
+t.is(select(2, text:gsub("\n", "")), 50, "50 problems then a summary line")
+t.like(text, "\n%.%.%. and 10 more$", "ends with '... and 10 more'")
+t.is(roster.format_problems({ "a", "b" }, 1), "a\n... and 1 more", "max is honoured")
+t.is(roster.format_problems({}), "", "no problems: empty string")
+
+for _, f in ipairs(tmpfiles) do os.remove(f) end
+t.done()
