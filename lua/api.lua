@@ -39,18 +39,20 @@ function M.offset_pages(service, action, params, field, total_field, limit, opts
   return items
 end
 
--- Calls check() until it returns a value, every `every` seconds, for at most
--- `timeout` seconds; raises "timed out waiting for <what>" after that.
+-- Calls check() until it returns a value, first at once, then after 0.25 s,
+-- 0.5 s, 1 s, ... up to every `every` seconds (default 5), for at most
+-- `timeout` seconds; raises "timed out ... waiting for <what>" after that.
 function M.wait(what, check, timeout, every)
   local deadline = os.time() + (timeout or 600)
-  every = every or 2
+  local pause, cap = 0.25, every or 5
   while true do
     local v = check()
     if v ~= nil then return v end
     if os.time() >= deadline then
       error(("timed out after %d s waiting for %s"):format(timeout or 600, what), 0)
     end
-    tc.sleep(every)
+    tc.sleep(pause)
+    pause = math.min(pause * 2, cap)
   end
 end
 

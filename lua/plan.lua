@@ -26,11 +26,15 @@ function M:write(who, service, action, params, opts)
   return tc.call(service, action, params, opts)
 end
 
--- A copy of v fit to print: secrets and values under secret keys as "***".
+-- A copy of v fit to print: secrets and values under secret keys as "***",
+-- long strings (policy documents, scripts) cut short.
 local secret_keys = { Password = true, SecretKey = true, SecretAccessKey = true,
                       TmpSecretKey = true, Token = true }
 local function printable(v, key)
   if secret_keys[key] or tostring(v) == "<secret>" then return "***" end
+  if type(v) == "string" and #v > 80 then
+    return v:sub(1, (utf8.offset(v, 49) or 49) - 1) .. ("... (%d bytes)"):format(#v)
+  end
   if type(v) ~= "table" then return v end
   local c = setmetatable({}, getmetatable(v))
   for k, x in pairs(v) do c[k] = printable(x, k) end

@@ -23,7 +23,7 @@ function M:step(name, ok, detail)
     if self.done == self.total then io.stderr:write("\n") end
   else
     tc.log(("%s [%d/%d] %s: %s%s"):format(self.label, self.done, self.total, name,
-      ok and "done" or "FAILED", detail and (" (" .. detail .. ")") or ""))
+      ok and "done" or "FAILED", detail and (" (" .. detail:gsub("%s*\n%s*", " ") .. ")") or ""))
   end
 end
 

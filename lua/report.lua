@@ -44,7 +44,8 @@ function M.screen(title, rows, steps, out)
     out:write(("  %-12s %s\n"):format(step, #parts > 0 and table.concat(parts, ", ") or "-"))
   end
   for _, r in ipairs(failed) do
-    out:write(("  FAILED %s at %s: %s\n"):format(r.username, r.failed_step or "?", r.error))
+    out:write(("  FAILED %s%s: %s\n"):format(r.username,
+      r.failed_step and (" at " .. r.failed_step) or "", (r.error:gsub("%s*\n%s*", " "))))
   end
 end
 

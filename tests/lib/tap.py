@@ -7,7 +7,6 @@
     t.like(text, "substring", "name")
     sys.exit(t.done())             # 0 only when every test passed and the plan was met
 """
-import sys
 
 
 class Tap:

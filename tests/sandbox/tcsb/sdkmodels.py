@@ -115,6 +115,7 @@ def build_spec(sdk, served):
 
 
 def main(argv):
+    sys.dont_write_bytecode = True
     sys.path.insert(0, os.path.dirname(HERE))
     from tcsb import registry  # noqa: E402  (imports every service module)
     sdk = os.environ.get("TCSB_SDK_DIR", DEFAULT_SDK)

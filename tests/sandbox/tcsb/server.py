@@ -113,7 +113,8 @@ def call(srv, raw_headers, body, path, ip, rid):
     headers = {k.lower(): v for k, v in raw_headers.items()}
     ev = {"time": now, "EventName": headers.get("x-tc-action", ""), "service": "",
           "region": headers.get("x-tc-region", ""), "ip": ip, "request_id": rid,
-          "secret_id": "", "uin": None, "username": "", "kind": "", "write": False,
+          "secret_id": "", "uin": None, "username": "", "kind": "",
+          "write": not headers.get("x-tc-action", "").startswith(registry.READ_PREFIXES),
           "error": "", "message": "", "resources": []}
     gen = 0
     try:

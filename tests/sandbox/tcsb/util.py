@@ -60,7 +60,6 @@ def page_ol(items, p, default_limit=20, max_limit=100):
     return len(items), items[off: off + lim]
 
 
-NAME_RE = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 
 
 def check_name(value, what, code, maxlen=64, chars=r"A-Za-z0-9+=,.@_-"):
