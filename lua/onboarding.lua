@@ -116,7 +116,9 @@ local function phone(e, settings)
   local cc = settings.country_code
   if p:sub(1, 1) == "+" then
     if p:sub(2, #cc + 1) == cc then return p:sub(#cc + 2), cc end
-    return p:sub(2), cc
+    -- Another country: its code's length is not knowable here, so the
+    -- number goes whole, without a CountryCode.
+    return p:sub(2), nil
   end
   return p, cc
 end
