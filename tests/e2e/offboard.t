@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""offboard.lua against the sandbox: access revoked first, workspaces kept
+and tagged or destroyed per flag, the deletion quota respected, the user
+deleted on request, a second run writes nothing, and nobody else is
+touched."""
+import datetime
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from sandbox import Sandbox, wait_for  # noqa: E402
+from tctest import SRC, Tap, tcrun  # noqa: E402
+
+t = Tap()
+tmp = tempfile.mkdtemp(prefix="tcrun-off-")
+ROSTER = os.path.join(SRC, "samples", "roster.csv")
+
+
+def leavers(*names):
+    path = os.path.join(tmp, "leavers-%s.csv" % "-".join(names))
+    with open(path, "w") as f:
+        f.write("username\n" + "".join(n + "\n" for n in names))
+    return path
+
+
+T0 = int(time.time()) - 1
+
+
+def all_writes(sb):
+    """Every write event CloudAudit recorded, newest first."""
+    out, token = [], None
+    while True:
+        p = {"StartTime": T0, "EndTime": int(time.time()) + 1, "MaxResults": 50,
+             "LookupAttributes": [{"AttributeKey": "ActionType", "AttributeValue": "Write"}]}
+        if token:
+            p["NextToken"] = token
+        r = sb.call("cloudaudit", "LookUpEvents", p, region="ap-guangzhou")
+        out += [e["EventName"] for e in r.get("Events", [])]
+        if r.get("ListOver", True):
+            return out
+        token = r["NextToken"]
+
+
+class Writes:
+    """The writes made between two points: w = Writes(sb); ...; w.new()."""
+
+    def __init__(self, sb):
+        self.sb, self.before = sb, len(all_writes(sb))
+
+    def new(self):
+        now = all_writes(self.sb)
+        return list(reversed(now[:len(now) - self.before]))
+
+
+def user_view(sb, name):
+    """What CAM and the Tag API say about one employee, ids left out."""
+    try:
+        u = sb.call("cam", "GetUser", {"Name": name})
+    except Exception:
+        return None
+    groups = sb.call("cam", "ListGroupsForUser", {"SubUin": u["Uin"], "Rp": 100})["GroupInfo"]
+    pols = sb.call("cam", "ListAttachedUserPolicies", {"TargetUin": u["Uin"], "Rp": 100})["List"]
+    keys = sb.call("cam", "ListAccessKeys", {"TargetUin": u["Uin"]})["AccessKeys"]
+    res = sb.call("tag", "GetResources", {"TagFilters": [{"TagKey": "owner", "TagValue": [name]}]})
+    return {"console": u.get("ConsoleLogin"), "groups": sorted(g["GroupName"] for g in groups),
+            "policies": sorted(p["PolicyName"] for p in pols),
+            "keys": sorted(k["Status"] for k in keys),
+            "resources": sorted((m["Resource"].split(":")[2],
+                                 sorted((x["TagKey"], x["TagValue"]) for x in m["Tags"]))
+                                for m in res["ResourceTagMappingList"])}
+
+
+def instance(sb, name):
+    for region in ("ap-guangzhou", "ap-beijing"):
+        r = sb.call("lighthouse", "DescribeInstances",
+                    {"Filters": [{"Name": "tag:owner", "Values": [name]}]}, region=region)
+        if r["InstanceSet"]:
+            return r["InstanceSet"][0]
+    return None
+
+
+def env(sb, name):
+    r = sb.call("tcb", "DescribeEnvs", {}, region="ap-shanghai")
+    for e in r["EnvList"]:
+        if {"Key": "owner", "Value": name} in e.get("Tags", []):
+            return e
+    return None
+
+
+with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
+    env_vars = {"TENCENTCLOUD_SECRET_ID": sb.secret_id, "TENCENTCLOUD_SECRET_KEY": sb.secret_key,
+                "TCRUN_JOURNAL_DIR": os.path.join(tmp, "journal")}
+
+    def run(*a, **kw):
+        return tcrun("--endpoint", sb.url, *a, env=dict(env_vars, **kw.pop("env", {})),
+                     tap=t, secrets=[sb.secret_key], **kw)
+
+    r = run("onboard.lua", ROSTER, "--out", os.path.join(tmp, "on"))
+    t.eq(r.rc, 0, "onboarding the sample roster succeeds")
+    carol = sb.call("cam", "GetUser", {"Name": "carol.zhang"})
+    sb.call("cam", "CreateAccessKey", {"TargetUin": carol["Uin"]})
+    others = ["alice.wang", "bob.li", "david.chen", "frank.zhao"]
+    before = {n: user_view(sb, n) for n in others}
+
+    w = Writes(sb)
+    r = run("--parallel", "1", "offboard.lua", leavers("carol.zhang", "emma.liu"),
+            "--out", os.path.join(tmp, "off"))
+    t.eq(r.rc, 0, "offboarding two leavers succeeds")
+    block = ["UpdateUser", "UpdateAccessKey", "DetachUserPolicy", "RemoveUserFromGroup",
+             "StopInstances", "TagResources", "TagResources"]
+    t.eq(w.new(), block + [a for a in block if a != "UpdateAccessKey"],
+         "per leaver: access, then permissions, then the workspace (CloudAudit order)")
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    until = (today + datetime.timedelta(days=30)).isoformat()
+    for name in ("carol.zhang", "emma.liu"):
+        v = user_view(sb, name)
+        t.eq((v["console"], v["groups"], v["policies"]), (0, [], []),
+             "%s: console login off, no groups, no policies" % name)
+        t.ok(all(k == "Inactive" for k in v["keys"]), "%s: every access key inactive" % name, v["keys"])
+        inst = wait_for(lambda: (lambda i: i if i and i["InstanceState"] == "STOPPED" else None)(
+            instance(sb, name)), timeout=10)
+        t.ok(inst, "%s: server stopped" % name)
+        for kind, tags in v["resources"]:
+            t.ok(("offboarded", today.isoformat()) in tags and ("retain-until", until) in tags,
+                 "%s: %s kept, tagged offboarded=%s retain-until=%s" % (name, kind, today, until), tags)
+    t.eq(len(carol_keys := user_view(sb, "carol.zhang")["keys"]), 1, "carol's key still exists (inactive)")
+    t.eq({n: user_view(sb, n) for n in others}, before, "nobody else was touched")
+    w = Writes(sb)
+    r = run("offboard.lua", leavers("carol.zhang", "emma.liu"), "--out", os.path.join(tmp, "off"))
+    t.eq((r.rc, w.new()), (0, []), "a second run makes no write (CloudAudit)")
+
+    w = Writes(sb)
+    r = run("--dry-run", "offboard.lua", leavers("frank.zhao"), "--destroy", "--delete-user")
+    t.eq((r.rc, w.new()), (0, []), "--dry-run makes no write")
+    t.like(r.out, "frank.zhao:\n  1. cam.UpdateUser", "--dry-run prints the writes in order, access first")
+    t.like(r.out, "lighthouse.IsolateInstances", "--dry-run plans isolation before termination")
+    t.eq(user_view(sb, "frank.zhao"), before["frank.zhao"], "--dry-run changed nothing")
+
+    r = run("offboard.lua", leavers("carol.zhang"), "--destroy", "--delete-user",
+            "--out", os.path.join(tmp, "off"))
+    t.eq(r.rc, 0, "--destroy --delete-user succeeds")
+    t.eq((instance(sb, "carol.zhang"), env(sb, "carol.zhang")), (None, None),
+         "--destroy: server terminated (isolated first), environment destroyed")
+    t.eq(user_view(sb, "carol.zhang"), None, "--delete-user: the user is gone (keys deleted first)")
+    pols = sb.call("cam", "ListPolicies", {"Scope": "Local", "Keyword": "tcrun-ws-carol.zhang"})["List"]
+    t.eq(pols, [], "--delete-user: the personal policy is gone")
+
+    # emma's workspace expires; --purge-expired destroys it (2nd deletion).
+    e = env(sb, "emma.liu")
+    i = instance(sb, "emma.liu")
+    res = ["qcs::tcb:ap-shanghai:uin/%d:env/%s" % (sb.owner_uin, e["EnvId"]),
+           "qcs::lighthouse:ap-beijing:uin/%d:instance/%s" % (sb.owner_uin, i["InstanceId"])]
+    r = run("offboard.lua", leavers("emma.liu"), "--purge-expired", "--out", os.path.join(tmp, "off"))
+    t.ok(r.rc == 0 and env(sb, "emma.liu") and instance(sb, "emma.liu"),
+         "--purge-expired keeps a workspace before its retain-until date")
+    sb.call("tag", "TagResources", {"ResourceList": res,
+                                    "Tags": [{"TagKey": "retain-until", "TagValue": "2020-01-01"}]})
+    r = run("offboard.lua", leavers("emma.liu"), "--purge-expired", "--out", os.path.join(tmp, "off"))
+    t.eq((r.rc, instance(sb, "emma.liu"), env(sb, "emma.liu")), (0, None, None),
+         "--purge-expired destroys a workspace past its date")
+    t.ok(user_view(sb, "emma.liu") is not None, "without --delete-user the user stays")
+
+    # The monthly quota (2) is used up: david's environment is kept and said.
+    r = run("offboard.lua", leavers("david.chen"), "--destroy", "--out", os.path.join(tmp, "off"))
+    t.eq(r.rc, 1, "quota used up: exit 1")
+    t.like(r.out, "deletion quota is used up", "the summary says the environment was not destroyed")
+    t.ok(env(sb, "david.chen") is not None and instance(sb, "david.chen") is None,
+         "the environment is kept; the server (no quota) is terminated")
+    tags = dict((x["Key"], x["Value"]) for x in env(sb, "david.chen")["Tags"])
+    t.eq(tags.get("offboarded"), today.isoformat(), "the kept environment is tagged offboarded")
+    t.eq(user_view(sb, "alice.wang"), before["alice.wang"], "alice, never on a list, is untouched")
+
+    bad = os.path.join(tmp, "bad.csv")
+    with open(bad, "w") as f:
+        f.write("username\nok.user\nbad user\n")
+    w = Writes(sb)
+    r = run("offboard.lua", bad)
+    t.eq(r.rc, 2, "a bad leavers file: exit 2")
+    t.like(r.err, "%s:3: invalid character ' ' in username" % bad, "with file:line")
+    t.eq(w.new(), [], "and no write")
+t.done()
