@@ -83,11 +83,23 @@ sandbox:
 bench: tcrun tests/node_modules/.package-lock.json
 	python3 bench/run.py
 
+# Each entry: a check that passes when the thing is there, and the Debian
+# package that provides it.  Tools are checked by command, so a node or
+# python3 installed some other way counts.
+DEPS := "command -v cc:gcc" "command -v make:make" \
+        "command -v pkg-config:pkg-config" \
+        "test -f /usr/include/lua5.4/lua.h:liblua5.4-dev" \
+        "test -f /usr/include/x86_64-linux-gnu/curl/curl.h -o -f /usr/include/curl/curl.h:libcurl4-openssl-dev" \
+        "test -f /usr/include/openssl/hmac.h:libssl-dev" \
+        "test -f /usr/include/lua5.4/lua-cjson.h:lua-cjson-dev" \
+        "test -f /usr/include/csv.h:libcsv-dev" \
+        "command -v python3:python3" "command -v prove:perl" \
+        "command -v node:nodejs" "command -v npm:npm"
+
 deps:
 	@missing=""; \
-	for p in gcc make pkg-config liblua5.4-dev libcurl4-openssl-dev \
-	         libssl-dev lua-cjson-dev libcsv-dev python3 nodejs npm perl; do \
-	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	for d in $(DEPS); do \
+	  sh -c "$${d%%:*}" >/dev/null 2>&1 || missing="$$missing $${d##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
