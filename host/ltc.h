@@ -39,8 +39,4 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 /* The HTTP multi handle the loop must drive. */
 struct http *ltc_http(lua_State *L);
 
-/* Exit status the host should use for the error value on top of L:
- * 2 for configuration errors (no credentials, bad endpoint), else 3. */
-int ltc_error_status(lua_State *L);
-
 #endif
