@@ -10,7 +10,7 @@ MANDIR   ?= $(PREFIX)/share/man/man1
 CC       ?= cc
 PKGS     := lua5.4 libcurl openssl
 # libcurl is dlopen'ed at the first call (see host/http.c): headers only.
-LIBPKGS  := lua5.4 openssl
+LIBPKGS  := lua5.4 libcrypto
 WARN     := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
             -Wformat=2 -Wundef -Wno-unused-parameter
@@ -37,7 +37,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%) \
             $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
-.PHONY: all deps test unit run sandbox install uninstall clean bench
+.PHONY: all deps test unit run sandbox install uninstall clean bench FORCE
 
 all: tcrun
 
@@ -58,6 +58,14 @@ build/unit-san/%: tests/unit/%.c $(SAN_OBJ) | build
 
 build:
 	@mkdir -p build/san build/unit build/unit-san
+
+# Objects depend on the flags they were built with, so that
+# `make install PREFIX=...` rebuilds with the data folder it installs to.
+build/flags: FORCE | build
+	@echo '$(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(CPPFLAGS) $(CFLAGS)' > $@
+$(OBJ) $(SAN_OBJ): build/flags
+FORCE:
 
 unit: $(UNIT_BIN)
 

@@ -19,6 +19,34 @@ local M = {}
 local function planned(what) return "(new " .. what .. ")" end
 local function is_planned(id) return type(id) == "string" and id:sub(1, 5) == "(new " end
 
+-- Errors that may pass: throttled, failed inside the service, or the
+-- answer lost on the way (then the call may have run).
+local function transient(err)
+  for _, code in ipairs({ "InternalError", "RequestLimitExceeded", "ServiceUnavailable",
+                          "ClientError.NetworkError" }) do
+    if api.is_code(err, code) then return true end
+  end
+  return false
+end
+
+-- A create without an idempotency token.  Retried by the host after a lost
+-- answer, it would make a second one (CreateEnv, RunCommand) or fail with
+-- "name in use" (AddUser, CreateGroup, CreatePolicy).  So it goes out
+-- without the host's retries, and after a failure find() looks for what the
+-- attempt may have made before trying again.  Returns the Response (nil
+-- under dry-run), or find()'s answer and true.
+local function create(ctx, who, service, action, params, opts, find)
+  local o = { region = opts and opts.region, retries = 0 }
+  for attempt = 1, 5 do
+    local ok, r = pcall(ctx.plan.write, ctx.plan, who, service, action, params, o)
+    if ok then return r end
+    local found = find()
+    if found then return found, true end
+    if attempt == 5 or not transient(r) then error(r, 0) end
+    tc.sleep(0.5 * 2 ^ (attempt - 1))
+  end
+end
+
 -- Reads, once, everything the steps look things up in.
 function M.prefetch(ctx, regions)
   ctx.owner_uin = api.owner_uin()
@@ -55,8 +83,9 @@ end
 local function ensure_policy(ctx, who, name, doc, description)
   local p = ctx.policies[name]
   if not p then
-    local r = ctx.plan:write(who, "cam", "CreatePolicy",
-      { PolicyName = name, PolicyDocument = doc, Description = description })
+    local r = create(ctx, who, "cam", "CreatePolicy",
+      { PolicyName = name, PolicyDocument = doc, Description = description }, nil,
+      function() return api.policies_by_name()[name] end)
     if not r then return planned("policy"), "planned" end
     ctx.policies[name] = { PolicyId = r.PolicyId, PolicyName = name }
     return r.PolicyId, "created"
@@ -92,8 +121,9 @@ function M.groups(ctx, names)
                               ("tcrun role %s on %s"):format(role, env))
     local g = ctx.groups[name]
     if not g then
-      local r = ctx.plan:write(who, "cam", "CreateGroup",
-        { GroupName = name, Remark = ("tcrun: %s on %s"):format(role, env) })
+      local r = create(ctx, who, "cam", "CreateGroup",
+        { GroupName = name, Remark = ("tcrun: %s on %s"):format(role, env) }, nil,
+        function() return api.groups_by_name()[name] end)
       g = { GroupId = r and r.GroupId or planned("group"), GroupName = name }
       ctx.groups[name] = g
     end
@@ -133,11 +163,17 @@ function M.user(ctx, e, settings)
   if not u then
     local pw = tc.password()
     if not tc.dry_run then ctx.state:append({ event = "password-set", username = e.username }) end
-    local r = ctx.plan:write(e.username, "cam", "AddUser", {
+    local r, found = create(ctx, e.username, "cam", "AddUser", {
       Name = e.username, Remark = want.Remark, ConsoleLogin = 1, UseApi = 0,
       Password = pw, NeedResetPassword = 1, Email = want.Email,
-      PhoneNum = want.PhoneNum, CountryCode = want.CountryCode })
+      PhoneNum = want.PhoneNum, CountryCode = want.CountryCode }, nil,
+      function() return api.users_by_name()[e.username] end)
     if not r then e.uin = planned("user"); return "planned" end
+    if found then
+      -- Made by a failed attempt, or by someone else: make sure of the password.
+      ctx.plan:write(e.username, "cam", "UpdateUser",
+        { Name = e.username, Password = pw, NeedResetPassword = 1, ConsoleLogin = 1 })
+    end
     e.uin = r.Uin
     ctx.passwords[#ctx.passwords + 1] = { username = e.username, uin = r.Uin, password = pw }
     return "created"
@@ -206,9 +242,10 @@ function M.environment(ctx, e, settings)
   local tags = tags_of(e, settings)
   local r
   if not env then
-    r = ctx.plan:write(e.username, "tcb", "CreateEnv", {
+    r = create(ctx, e.username, "tcb", "CreateEnv", {
       Alias = M.alias(e.username), PackageId = settings.env_package,
-      Resources = json.array(settings.env_resources), Tags = tags }, { region = region })
+      Resources = json.array(settings.env_resources), Tags = tags }, { region = region },
+      function() return api.envs_by_owner(region)[e.username] end)
     if not r then e.env_id = planned("environment"); return "planned" end
     e.env_id = r.EnvId
     env = { EnvId = r.EnvId, Status = "UNAVAILABLE" }
@@ -310,24 +347,33 @@ function M.assistant(ctx, e, settings)
       .. settings.assistant_script .. ")" }, { region = region })
     return "planned"
   end
-  local tasks = api.offset_pages("tat", "DescribeInvocationTasks",
-    { Filters = { { Name = "instance-id", Values = { e.instance_id } } }, HideOutput = true },
-    "InvocationTaskSet", "TotalCount", 100, { region = region })
-  local running
-  for _, t in ipairs(tasks) do
-    local doc = t.CommandDocument or {}
-    if doc.Content == content then
-      if t.TaskStatus == "SUCCESS" then return "exists" end
-      if t.TaskStatus == "RUNNING" or t.TaskStatus == "PENDING"
-         or t.TaskStatus == "DELIVERING" then running = t.InvocationId end
+  -- A task that ran, or runs, this script here: (invocation id, status).
+  local function earlier()
+    local tasks = api.offset_pages("tat", "DescribeInvocationTasks",
+      { Filters = { { Name = "instance-id", Values = { e.instance_id } } }, HideOutput = true },
+      "InvocationTaskSet", "TotalCount", 100, { region = region })
+    local running
+    for _, t in ipairs(tasks) do
+      local doc = t.CommandDocument or {}
+      if doc.Content == content then
+        if t.TaskStatus == "SUCCESS" then return t.InvocationId, "SUCCESS" end
+        if t.TaskStatus == "RUNNING" or t.TaskStatus == "PENDING"
+           or t.TaskStatus == "DELIVERING" then running = t.InvocationId end
+      end
     end
+    return running, running and "RUNNING"
   end
-  local invocation = running
+  local invocation, status = earlier()
+  if status == "SUCCESS" then return "exists" end
   if not invocation then
-    local r = ctx.plan:write(e.username, "tat", "RunCommand", {
+    local r = create(ctx, e.username, "tat", "RunCommand", {
       Content = content, InstanceIds = { e.instance_id }, CommandType = "SHELL",
       CommandName = "tcrun-install-assistant", Timeout = settings.assistant_timeout,
-      Description = "AI assistant for " .. e.username }, { region = region })
+      Description = "AI assistant for " .. e.username }, { region = region },
+      function()
+        local id = earlier()
+        return id and { InvocationId = id }
+      end)
     if not r then return "planned" end
     invocation = r.InvocationId
   end

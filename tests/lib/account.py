@@ -147,6 +147,16 @@ def content(task):
     return base64.b64decode(task["CommandDocument"]["Content"]).decode("utf-8", "replace")
 
 
+def script_id(text):
+    """A short name for a (normalised) script: the environment it names and
+    a hash of the whole."""
+    import hashlib
+    import re
+    env = re.search(r"<env:[^>]*>", text)
+    return "%s sha256:%s" % (env.group(0) if env else "no env",
+                             hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
 def snapshot(sb, regions=REGIONS):
     """The account as comparable data, generated ids replaced by names."""
     ids = {str(sb.owner_uin): "<owner>"}
@@ -189,7 +199,8 @@ def snapshot(sb, regions=REGIONS):
             {"region": region, "state": i["InstanceState"], "bundle": i["BundleId"],
              "blueprint": i["BlueprintId"], "name": i["InstanceName"], "tags": tags(i)})
         s["assistant"].setdefault(owner, []).extend(
-            sorted((t["TaskStatus"], t.get("CommandName", ""), norm(content(t))) for t in ts))
+            sorted((t["TaskStatus"], t.get("CommandName", ""), script_id(norm(content(t))))
+                   for t in ts))
     for kind in ("envs", "instances"):
         for owner, items in s[kind].items():
             items.sort(key=lambda x: json.dumps(x, sort_keys=True))

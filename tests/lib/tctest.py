@@ -7,9 +7,9 @@
         t.ok(r.rc == 0, "runs")
     t.done()
 
-Every tcrun run made through tcrun() is checked for the fake secret key:
-if it shows up in stdout, stderr or any file the run names, the check
-fails the test (secrets must never be printed).
+Every tcrun run made through tcrun() is checked for the secret keys it was
+given (and any others named): if one shows up in stdout, stderr or a file
+the run names, the test fails (secrets must never be printed).
 """
 import json
 import os
@@ -91,15 +91,21 @@ def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
     p = subprocess.run(argv, input=stdin, capture_output=True, text=True,
                        env=e, timeout=timeout)
     r = Result(p.returncode, p.stdout, p.stderr)
+    # Every run is scanned for the secret keys it was given, whether or not
+    # the test asked; a leak fails the whole test file at once.
+    secrets = list(secrets or []) + [FAKE["TENCENTCLOUD_SECRET_KEY"],
+                                     e.get("TENCENTCLOUD_SECRET_KEY")]
+    texts = [r.out, r.err]
+    for f in files:
+        if os.path.exists(f):
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                texts.append(fh.read())
+    found = leaked("\n".join(texts), secrets)
     if tap is not None:
-        texts = [r.out, r.err]
-        for f in files:
-            if os.path.exists(f):
-                with open(f, encoding="utf-8", errors="replace") as fh:
-                    texts.append(fh.read())
-        found = leaked("\n".join(texts), secrets)
         tap.ok(not found, "no secret in the output of: tcrun %s"
                % " ".join(args), "leaked: %r" % found)
+    elif found:
+        raise AssertionError("tcrun %s printed a secret" % " ".join(args))
     return r
 
 
