@@ -69,6 +69,7 @@ struct call {
 	char *journal_params;       /* redacted params, writes only */
 	struct json_value *doc;     /* the parsed response, while in use */
 	int is_write;
+	int idempotent;             /* safe to send again after a lost answer */
 	int attempt, retries;
 	double timeout;
 	struct creds own;           /* opts.credential */
@@ -374,11 +375,15 @@ static int proceed(lua_State *L, struct call *c)
 	return send_call(L, c);
 }
 
-static int retryable(const char *code)
+/* Whether an API error code is worth another attempt.  A throttled call
+ * was refused before it ran, so it is retried even when the call is not
+ * idempotent; a server error may have half-happened, so only then. */
+static int retryable(const struct call *c, const char *code)
 {
-	return strncmp(code, "RequestLimitExceeded", 20) == 0 ||
-	       strncmp(code, "InternalError", 13) == 0 ||
-	       strcmp(code, "ServiceUnavailable") == 0;
+	if (strncmp(code, "RequestLimitExceeded", 20) == 0)
+		return 1;
+	return c->idempotent && (strncmp(code, "InternalError", 13) == 0 ||
+	                         strcmp(code, "ServiceUnavailable") == 0);
 }
 
 /* Sleeps a jittered exponential backoff, then tries again: 0.5 s, 1 s,
@@ -424,14 +429,14 @@ static int finish(lua_State *L, struct call *c)
 
 	if (http_outcome(x) != HTTP_DONE) {
 		snprintf(why, sizeof why, "%s", http_error(x));
-		if (can_retry)
+		if (can_retry && c->idempotent)
 			return backoff(L, c, why);
 		return fail(L, c, "ClientError.NetworkError", why, NULL);
 	}
 	status = http_status(x);
 	if (status != 200) {
 		snprintf(why, sizeof why, "HTTP status %ld", status);
-		if (status >= 500 && can_retry)
+		if (status >= 500 && can_retry && c->idempotent)
 			return backoff(L, c, why);
 		return fail(L, c, "ClientError.HttpStatusCodeError", why, NULL);
 	}
@@ -447,7 +452,7 @@ static int finish(lua_State *L, struct call *c)
 	rid = str_member(resp, "RequestId");
 	error = json_get(resp, "Error");
 	if (error && (code = str_member(error, "Code"))) {
-		if (retryable(code) && can_retry) {
+		if (retryable(c, code) && can_retry) {
 			snprintf(why, sizeof why, "%s", code);
 			return backoff(L, c, why);
 		}
@@ -562,7 +567,8 @@ static void opt_credential(lua_State *L, struct call *c)
 static void check_opts(lua_State *L)
 {
 	static const char *const known[] = {
-		"region", "version", "timeout", "retries", "credential", NULL
+		"region", "version", "timeout", "retries", "credential",
+		"idempotent", NULL
 	};
 
 	lua_pushnil(L);
@@ -607,7 +613,12 @@ static void apply_opts(lua_State *L, struct call *c)
 		luaL_argcheck(L, r >= 0 && r <= 20, 4, "retries must be 0-20");
 		c->retries = (int)r;
 	}
-	lua_pop(L, 2);
+	if (lua_getfield(L, 4, "idempotent") != LUA_TNIL) {
+		luaL_argexpected(L, lua_isboolean(L, -1), 4,
+		                 "boolean for idempotent");
+		c->idempotent = lua_toboolean(L, -1);
+	}
+	lua_pop(L, 3);
 	opt_credential(L, c);
 }
 
@@ -659,6 +670,7 @@ int lcall_call(lua_State *L)
 	memcpy(c->service, service, slen + 1);
 	memcpy(c->action, action, alen + 1);
 	c->is_write = is_write(action);
+	c->idempotent = 1;
 	c->retries = rt->retries;
 	c->timeout = rt->timeout;
 	luaL_where(L, 1);
