@@ -11,7 +11,7 @@ t = Tap()
 call = script(r'''
 local ok, r = pcall(function()
   return tc.call("cam", arg[1] or "GetUser", { Name = "alice" },
-                 { timeout = tonumber(arg[2]) })
+                 { timeout = tonumber(arg[2]), idempotent = arg[3] ~= "no" })
 end)
 if ok then print("ok", r.RequestId) return end
 print("error", r.code, r.message, r.request_id, r.service, r.action, r.attempts)
@@ -56,6 +56,14 @@ t.like(r.out, "RequestLimitExceeded\tinjected\tcapture-2", "then the last error 
 r, n = run("--retries", "0", call, "GetUser", "1", latency_ms="3000")
 t.like(r.out, "ClientError.NetworkError", "a timeout fails as a network error")
 t.like(r.out, "timed out", "and says it timed out")
+
+r, n = run(call, "CreateEnv", "30", "no", reset="1")
+t.eq((n, r.out.split("\t")[1]), (1, "ClientError.NetworkError"),
+     "idempotent = false: a lost answer is not sent again")
+r, n = run(call, "CreateEnv", "30", "no", fail="InternalError:1")
+t.eq(n, 1, "idempotent = false: an InternalError is not sent again")
+r, n = run(call, "CreateEnv", "30", "no", fail="RequestLimitExceeded:1")
+t.eq((n, r.out[:2]), (2, "ok"), "idempotent = false: a throttled call is still retried")
 
 with Capture() as cap:
     r = tcrun(script('error(tc.call("cam", "GetUser") and "x")'), endpoint=cap.url)
