@@ -89,6 +89,16 @@ class Handler(BaseHTTPRequestHandler):
                 st.active -= 1
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def handle_error(self, request, client_address):
+        # A client that hung up (interrupted, timed out) is expected here.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=0)
@@ -102,9 +112,7 @@ def main():
     a.fail_n = int(a.fail_n)
     s, sn = (a.status.split(":") + ["0"])[:2] if a.status else ("200", "0")
     a.status, a.status_n = int(s), int(sn)
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer.request_queue_size = 256
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = State(a)
     print("capture listening on http://127.0.0.1:%d" % srv.server_address[1],
           flush=True)
