@@ -230,6 +230,10 @@ struct http_xfer *http_submit(struct http *h, const struct http_request *r,
 	cu.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	cu.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	cu.easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+	/* On a reused connection that dies before any answer, libcurl sends
+	 * the request again by itself; a call that must not run twice gets a
+	 * connection of its own instead. */
+	cu.easy_setopt(e, CURLOPT_FRESH_CONNECT, (long)(r->fresh != 0));
 	cu.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	cu.easy_setopt(e, CURLOPT_USERAGENT, "tcrun/" TCRUN_VERSION);
 	cu.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);

@@ -23,6 +23,7 @@ struct http_request {
 	const char *body;          /* copied by http_submit */
 	size_t body_len;
 	long timeout_ms;           /* whole transfer; 0 = none */
+	int fresh;                 /* a new connection: never resent by curl */
 };
 
 enum http_outcome {

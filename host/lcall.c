@@ -348,6 +348,7 @@ static int send_call(lua_State *L, struct call *c)
 		.url = url, .connect_to = rt->have_endpoint ? connect_to : NULL,
 		.headers = headers, .body = c->body, .body_len = c->body_len,
 		.timeout_ms = (long)(c->timeout * 1000),
+		.fresh = !c->idempotent,
 	};
 	c->attempt++;
 	c->xfer = http_submit(rt->http, &hr, call_done, c);

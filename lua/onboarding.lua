@@ -29,14 +29,14 @@ local function transient(err)
   return false
 end
 
--- A create without an idempotency token.  Retried by the host after a lost
--- answer, it would make a second one (CreateEnv, RunCommand) or fail with
--- "name in use" (AddUser, CreateGroup, CreatePolicy).  So it goes out
--- without the host's retries, and after a failure find() looks for what the
--- attempt may have made before trying again.  Returns the Response (nil
--- under dry-run), or find()'s answer and true.
+-- A create without an idempotency token.  Sent again after a lost answer,
+-- it would make a second one (CreateEnv, RunCommand) or fail with "name in
+-- use" (AddUser, CreateGroup, CreatePolicy).  So the host retries only
+-- throttled attempts (idempotent = false), and after a failure find() looks
+-- for what the attempt may have made before trying again.  Returns the
+-- Response (nil under dry-run), or find()'s answer and true.
 local function create(ctx, who, service, action, params, opts, find)
-  local o = { region = opts and opts.region, retries = 0 }
+  local o = { region = opts and opts.region, idempotent = false }
   for attempt = 1, 5 do
     local ok, r = pcall(ctx.plan.write, ctx.plan, who, service, action, params, o)
     if ok then return r end

@@ -8,8 +8,9 @@ local json = require "tcrun.json"
 local M = {}
 M.__index = M
 
--- Opens (creating) the state file at path; nil, err when it cannot.
-function M.open(path)
+-- Opens (creating) the state file at path; nil, err when it cannot.  With
+-- readonly (a dry run) the file is read if it exists and never written.
+function M.open(path, readonly)
   local events = {}
   local f = io.open(path, "r")
   if f then
@@ -22,6 +23,7 @@ function M.open(path)
     end
     f:close()
   end
+  if readonly then return setmetatable({ path = path, events = events }, M) end
   local out, err = io.open(path, "a")
   if not out then return nil, err end
   return setmetatable({ path = path, events = events, file = out }, M)
@@ -29,6 +31,7 @@ end
 
 -- Appends one event (a table) and flushes it.
 function M:append(event)
+  assert(self.file, "state: opened read-only")
   event.time = os.date("!%Y-%m-%dT%H:%M:%SZ")
   self.events[#self.events + 1] = event
   self.file:write(json.encode(event), "\n")
@@ -44,7 +47,7 @@ function M:last(name, kinds)
 end
 
 function M:close()
-  self.file:close()
+  if self.file then self.file:close() end
 end
 
 return M

@@ -42,9 +42,9 @@ end
 table.sort(groups)
 
 -- 2. Read the account once; make the role groups the roster needs.
-assert(tc.mkdir(opts.out))
+if not tc.dry_run then assert(tc.mkdir(opts.out)) end
 local ctx = { plan = plan.new(tc.dry_run), home = tc.home, passwords = {},
-              state = assert(state.open(opts.out .. "/onboard-state.jsonl")) }
+              state = assert(state.open(opts.out .. "/onboard-state.jsonl", tc.dry_run)) }
 steps.prefetch(ctx, regions)
 steps.groups(ctx, groups)
 

@@ -78,6 +78,14 @@ local function check(e, other, cred)
   e.own_allowed = "pass"
 end
 
+local KEY_NOTE = "tcrun-verify-isolation"
+
+-- Deactivates, then deletes, a temporary key (the console's order).
+local function delete_key(id, uin)
+  tc.call("cam", "UpdateAccessKey", { AccessKeyId = id, Status = "Inactive", TargetUin = uin })
+  tc.call("cam", "DeleteAccessKey", { AccessKeyId = id, TargetUin = uin })
+end
+
 local bar = progress.new(#checked, "verify")
 local _, failures = tc.each(checked, function(e, i)
   local u = users[e.username]
@@ -90,13 +98,20 @@ local _, failures = tc.each(checked, function(e, i)
     local o = checked[(i + k - 1) % #checked + 1]
     if o.env and o.region == e.region then other = o.env; break end
   end
-  local key = tc.call("cam", "CreateAccessKey", { TargetUin = u.Uin,
-    Description = "tcrun-verify-isolation" }).AccessKey
+  -- Not sent twice: a key whose answer was lost would be one we cannot
+  -- use or see the secret of.  Such a stray is deleted, then we fail.
+  local made, r = pcall(tc.call, "cam", "CreateAccessKey",
+    { TargetUin = u.Uin, Description = KEY_NOTE }, { idempotent = false })
+  if not made then
+    for _, k in ipairs(tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }).AccessKeys or {}) do
+      if k.Description == KEY_NOTE then delete_key(k.AccessKeyId, u.Uin) end
+    end
+    error(r, 0)
+  end
+  local key = r.AccessKey
   local ok, err = pcall(check, e, other,
                         { id = key.AccessKeyId, key = key.SecretAccessKey })
-  tc.call("cam", "UpdateAccessKey", { AccessKeyId = key.AccessKeyId, Status = "Inactive",
-                                      TargetUin = u.Uin })
-  tc.call("cam", "DeleteAccessKey", { AccessKeyId = key.AccessKeyId, TargetUin = u.Uin })
+  delete_key(key.AccessKeyId, u.Uin)
   if not ok then error(err, 0) end
   e.result = "pass"
   bar:step(e.username, true)

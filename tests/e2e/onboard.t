@@ -7,6 +7,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import stat
 import sys
 import tempfile
@@ -209,4 +210,5 @@ with Sandbox("--async-delay-ms", "200") as sb:
     t.eq((r.rc, write_count(sb) - w0), (0, 0), "dry run after onboarding: exit 0, no write")
     t.like(r.out, "dry run: 0 write call(s) planned, none made", "and it plans none")
 
+shutil.rmtree(tmp, ignore_errors=True)
 t.done()
