@@ -131,12 +131,12 @@ static int start(struct http *h)
 		snprintf(load_error, sizeof load_error, "out of memory");
 		return -1;
 	}
-	if (h->max_conns > 0) {
-		cu.multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		                h->max_conns);
+	/* The connection cache, not a cap: a cap would queue transfers
+	 * inside curl while their timeout runs.  How many are in flight is
+	 * the scheduler's business (--parallel). */
+	if (h->max_conns > 0)
 		cu.multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
 		                h->max_conns * 2);
-	}
 	return 0;
 }
 
@@ -223,6 +223,10 @@ struct http_xfer *http_submit(struct http *h, const struct http_request *r,
 	                 (curl_off_t)r->body_len);
 	cu.easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	cu.easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	/* An explicit endpoint is reached directly, never through a proxy
+	 * from http_proxy and friends. */
+	if (x->connect_to)
+		cu.easy_setopt(e, CURLOPT_NOPROXY, "*");
 	cu.easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	cu.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	cu.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -320,6 +324,11 @@ void http_free(struct http *h)
 	if (h->multi)
 		cu.multi_cleanup(h->multi);
 	free(h);
+}
+
+int http_finished(const struct http_xfer *x)
+{
+	return x->finished;
 }
 
 enum http_outcome http_outcome(const struct http_xfer *x)

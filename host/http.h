@@ -33,7 +33,8 @@ enum http_outcome {
 	HTTP_FAILED         /* anything else: reset, bad response, ... */
 };
 
-/* max_conns bounds connections to one host (0 = curl's default). */
+/* max_conns sizes the connection cache (0 = curl's default); it does not
+ * cap transfers in flight. */
 struct http *http_new(long max_conns);
 void http_free(struct http *h);          /* cancels what is in flight */
 
@@ -51,6 +52,9 @@ int http_wait(struct http *h, long timeout_ms);
 
 /* Cancels an active transfer (no callback) or frees a finished one. */
 void http_xfer_free(struct http_xfer *x);
+
+/* Whether the transfer has finished (its callback has run). */
+int http_finished(const struct http_xfer *x);
 
 /* Results, valid from the callback until http_xfer_free. */
 enum http_outcome http_outcome(const struct http_xfer *x);

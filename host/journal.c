@@ -60,17 +60,23 @@ struct journal *journal_open(const char *path, int mkdirs, char *err,
 int journal_append(struct journal *j, const char *line, size_t len)
 {
 	char *buf = malloc(len + 1);
+	off_t end;
 	ssize_t w;
 
 	if (!buf)
 		return -1;
 	memcpy(buf, line, len);
 	buf[len] = '\n';
+	end = lseek(j->fd, 0, SEEK_END);
 	w = write(j->fd, buf, len + 1);
 	free(buf);
 	if (w != (ssize_t)(len + 1)) {
-		if (w >= 0)
-			errno = EIO;
+		int saved = w >= 0 ? EIO : errno;
+
+		/* No torn line for the next one to be glued onto. */
+		if (w > 0 && end >= 0 && ftruncate(j->fd, end) != 0)
+			saved = errno;
+		errno = saved;
 		return -1;
 	}
 	return fdatasync(j->fd);

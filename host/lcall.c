@@ -148,7 +148,8 @@ int lcall_error_status(lua_State *L)
 		lua_getfield(L, -3, "code");
 		code = lua_tostring(L, -1);
 		if (code && (strcmp(code, "ClientError.NoCredentials") == 0 ||
-		             strcmp(code, "ClientError.DryRun") == 0))
+		             strcmp(code, "ClientError.DryRun") == 0 ||
+		             strcmp(code, "ClientError.Journal") == 0))
 			status = 2;
 		lua_pop(L, 1);
 	}
@@ -248,15 +249,42 @@ static int call_gc(lua_State *L)
 	return 0;
 }
 
-/* Abandoned while waiting for its response (interrupt): the write may or
- * may not have happened, and the journal says so. */
-static void call_cancel(void *ud)
+static const char *str_member(const struct json_value *o, const char *k)
+{
+	const struct json_value *m = json_get(o, k);
+
+	return m && m->type == JSON_STRING ? m->u.str.s : NULL;
+}
+
+/* The task was abandoned (interrupt) before the call ended.  A write whose
+ * answer had already come is journaled as it came; one sent without an
+ * answer yet, or waiting to be sent again, as "interrupted": it may or may
+ * not have happened.  One never sent is not journaled (attempt 0). */
+static void call_abandon(void *ud)
 {
 	struct call *c = ud;
+	struct json_value *doc = NULL;
+	const struct json_value *resp = NULL, *error;
+	size_t len;
 
+	if (c->xfer && http_finished(c->xfer) &&
+	    http_outcome(c->xfer) == HTTP_DONE && http_status(c->xfer) == 200) {
+		const char *body = http_body(c->xfer, &len);
+
+		doc = json_parse(body, len, NULL, 0);
+		resp = doc ? json_get(doc, "Response") : NULL;
+	}
+	if (resp && (error = json_get(resp, "Error")))
+		journal_call(c, "error", str_member(error, "Code"),
+		             str_member(error, "Message"),
+		             str_member(resp, "RequestId"));
+	else if (resp)
+		journal_call(c, "ok", NULL, NULL, str_member(resp, "RequestId"));
+	else
+		journal_call(c, "interrupted", NULL, NULL, NULL);
+	json_free(doc);
 	http_xfer_free(c->xfer);
 	c->xfer = NULL;
-	journal_call(c, "interrupted", NULL, NULL, NULL);
 }
 
 static void call_done(struct http_xfer *x, void *ud)
@@ -281,6 +309,7 @@ static int fail(lua_State *L, struct call *c, const char *code,
 	journal_call(c, "error", code, message, request_id);
 	http_xfer_free(c->xfer);
 	c->xfer = NULL;
+	sched_on_abandon(c->task, NULL, NULL);
 	push_error(L, c, code, message, request_id);
 	return lua_error(L);
 }
@@ -337,7 +366,8 @@ static int send_call(lua_State *L, struct call *c)
 		size_t len = strlen(cr->token) + 16;
 
 		if (!(h_token = malloc(len)))
-			return luaL_error(L, "out of memory");
+			return fail(L, c, "ClientError.NetworkError",
+			            "out of memory", NULL);
 		snprintf(h_token, len, "X-TC-Token: %s", cr->token);
 		headers[n++] = h_token;
 	}
@@ -350,15 +380,15 @@ static int send_call(lua_State *L, struct call *c)
 		.timeout_ms = (long)(c->timeout * 1000),
 		.fresh = !c->idempotent,
 	};
-	c->attempt++;
 	c->xfer = http_submit(rt->http, &hr, call_done, c);
 	free(h_token);
 	if (!c->xfer)
 		return fail(L, c, "ClientError.NetworkError",
 		            http_start_error(), NULL);
+	c->attempt++;
 	msg_debug("%s.%s: attempt %d", c->service, c->action, c->attempt);
 	c->phase = P_HTTP;
-	sched_wait(c->task, call_cancel, c);
+	sched_wait(c->task);
 	return yield_call(L, c);
 }
 
@@ -409,13 +439,6 @@ static int backoff(lua_State *L, struct call *c, const char *why)
 	return yield_call(L, c);
 }
 
-static const char *str_member(const struct json_value *o, const char *k)
-{
-	const struct json_value *m = json_get(o, k);
-
-	return m && m->type == JSON_STRING ? m->u.str.s : NULL;
-}
-
 /* The response has arrived: decode it, retry, raise, or return it.  The
  * parsed document hangs on the call (c->doc), so raising frees it. */
 static int finish(lua_State *L, struct call *c)
@@ -460,6 +483,7 @@ static int finish(lua_State *L, struct call *c)
 		return fail(L, c, code, str_member(error, "Message"), rid);
 	}
 	journal_call(c, "ok", NULL, NULL, rid);
+	sched_on_abandon(c->task, NULL, NULL);
 	ljson_push(L, resp);
 	json_free(c->doc);
 	c->doc = NULL;
@@ -587,6 +611,12 @@ static void check_opts(lua_State *L)
 	}
 }
 
+/* Whether s has only characters from set. */
+static int token_ok(const char *s, const char *set)
+{
+	return strspn(s, set) == strlen(s);
+}
+
 /* Reads opts (index 4) into c.  May raise. */
 static void apply_opts(lua_State *L, struct call *c)
 {
@@ -605,21 +635,34 @@ static void apply_opts(lua_State *L, struct call *c)
 	    (i == NAPIS || !apis[i].global))
 		strcpy(c->region, c->rt->region);
 	if (lua_getfield(L, 4, "timeout") != LUA_TNIL) {
-		c->timeout = luaL_checknumber(L, -1);
-		luaL_argcheck(L, c->timeout > 0, 4, "timeout must be > 0");
+		c->timeout = lua_tonumber(L, -1);
+		if (!lua_isnumber(L, -1) || !(c->timeout >= 0.001 &&
+		                              c->timeout <= 3600))
+			luaL_error(L, "bad option 'timeout' to 'call' (seconds "
+			           "from 0.001 to 3600 expected)");
 	}
 	if (lua_getfield(L, 4, "retries") != LUA_TNIL) {
-		lua_Integer r = luaL_checkinteger(L, -1);
+		lua_Integer r = lua_tointeger(L, -1);
 
-		luaL_argcheck(L, r >= 0 && r <= 20, 4, "retries must be 0-20");
+		if (!lua_isinteger(L, -1) || r < 0 || r > 20)
+			luaL_error(L, "bad option 'retries' to 'call' (a whole "
+			           "number from 0 to 20 expected)");
 		c->retries = (int)r;
 	}
 	if (lua_getfield(L, 4, "idempotent") != LUA_TNIL) {
-		luaL_argexpected(L, lua_isboolean(L, -1), 4,
-		                 "boolean for idempotent");
+		if (!lua_isboolean(L, -1))
+			luaL_error(L, "bad option 'idempotent' to 'call' "
+			           "(boolean expected)");
 		c->idempotent = lua_toboolean(L, -1);
 	}
 	lua_pop(L, 3);
+	/* Both go into headers: nothing but their own alphabets. */
+	if (!token_ok(c->region, "abcdefghijklmnopqrstuvwxyz0123456789-"))
+		luaL_error(L, "bad region '%s' (lowercase letters, digits and "
+		           "'-' expected)", c->region);
+	if (!*c->version || !token_ok(c->version, "0123456789-"))
+		luaL_error(L, "bad option 'version' to 'call' (like "
+		           "\"2019-01-16\" expected)");
 	opt_credential(L, c);
 }
 
@@ -685,6 +728,9 @@ int lcall_call(lua_State *L)
 		return fail(L, c, "ClientError.DryRun", "dry run: a write "
 		            "call reached tc.call (recipes must plan, not "
 		            "call, under --dry-run)", NULL);
+	if (c->is_write && !journal_ready(rt))
+		return fail(L, c, "ClientError.Journal", "no write is sent "
+		            "without a journal to record it", NULL);
 
 	if (ljson_encode_opts(L, 3, &body, LJSON_REVEAL_SECRETS, err,
 	                      sizeof err) != 0) {
@@ -702,6 +748,7 @@ int lcall_call(lua_State *L)
 		}
 		c->journal_params = jp.str;
 	}
+	sched_on_abandon(task, call_abandon, c);
 	return proceed(L, c);
 }
 

@@ -97,6 +97,7 @@ static void row_done(lua_State *co, int ok, int nres, const char *tb,
 			         cut ? (int)(cut - tb) : (int)strlen(tb), tb);
 		else if (!e->quiet)
 			msg_warn("row %lld failed: %s", (long long)s->row, tb);
+		luaL_checkstack(co, 6, "recording a failed row");
 		lua_rawgeti(co, LUA_REGISTRYINDEX, e->fail_ref);
 		lua_createtable(co, 0, 4);
 		lua_pushinteger(co, s->row);
@@ -154,9 +155,12 @@ static int each_start(lua_State *L)
 			                lua_tostring(L, -2) : "?";
 
 			if (strcmp(k, "parallel") == 0) {
-				parallel = luaL_checkinteger(L, -1);
-				luaL_argcheck(L, parallel > 0, 3,
-				              "parallel must be > 0");
+				parallel = lua_tointeger(L, -1);
+				if (!lua_isinteger(L, -1) || parallel < 1 ||
+				    parallel > 4096)
+					return luaL_error(L, "bad option "
+					    "'parallel' to 'each' (a whole "
+					    "number from 1 to 4096 expected)");
 			} else if (strcmp(k, "quiet") == 0) {
 				quiet = lua_toboolean(L, -1);
 			} else {
@@ -170,6 +174,8 @@ static int each_start(lua_State *L)
 		return luaL_error(L, "tc.each must run in the script's main "
 		                  "chunk or a tc.each row");
 	n = luaL_len(L, 1);
+	if (n < 0)
+		n = 0;
 	if (parallel > n)
 		parallel = n > 0 ? n : 1;
 	e = lua_newuserdatauv(L, sizeof *e + (size_t)parallel *
@@ -196,7 +202,7 @@ static int each_start(lua_State *L)
 		return each_k(L, LUA_OK, (lua_KContext)e);
 	while (e->active < e->nslots && e->next < e->n)
 		spawn_row(e);
-	sched_wait(parent, NULL, NULL);
+	sched_wait(parent);
 	return lua_yieldk(L, 0, (lua_KContext)e, each_k);
 }
 

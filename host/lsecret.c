@@ -17,7 +17,7 @@ struct secret {
 
 static const char *const secret_keys[] = {
 	"Password", "SecretKey", "SecretAccessKey", "TmpSecretKey", "Token",
-	NULL
+	"PrivateKey", NULL
 };
 
 int lsecret_is_secret_key(const char *key)

@@ -26,7 +26,8 @@ const char *lsecret_get(lua_State *L, int idx, size_t *len);
 
 /* Replaces, in the table at idx and every table below it, each string
  * held under a key that names a secret (Password, SecretKey,
- * SecretAccessKey, TmpSecretKey, Token) with a secret.  May raise. */
+ * SecretAccessKey, TmpSecretKey, Token, PrivateKey) with a secret.  May
+ * raise. */
 void lsecret_hide_fields(lua_State *L, int idx);
 
 /* Whether a field name names a secret (the keys above). */

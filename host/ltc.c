@@ -3,6 +3,7 @@
  * (runtime.h), and the small functions.  tc.call lives in lcall.c, tc.each
  * and tc.sleep in leach.c, tc.password in lsecret.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,10 +139,25 @@ static int runtime_gc(lua_State *L)
 	return 0;
 }
 
+/* Whether host (as in a URL) is a loopback address: 127.0.0.0/8, [::1]
+ * or localhost.  Parsed, not matched as text: "127.evil.example" is not. */
 static int is_loopback(const char *host)
 {
-	return strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-	       strcmp(host, "localhost") == 0;
+	unsigned char a[16];
+	char v6[64];
+	size_t n = strlen(host);
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (n > 2 && n < sizeof v6 && host[0] == '[' && host[n - 1] == ']') {
+		memcpy(v6, host + 1, n - 2);
+		v6[n - 2] = '\0';
+		return inet_pton(AF_INET6, v6, a) == 1 &&
+		       memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	}
+	return 0;
 }
 
 /* Splits "scheme://host[:port][/]" into rt; 0 or -1 with a reason. */
@@ -249,6 +265,11 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 		return -1;
 	rt->creds_ok = creds_load(&rt->creds, cfg->profile, rt->creds_err,
 	                          sizeof rt->creds_err) == 0;
+	/* The secret now lives in rt->creds only: os.getenv and the
+	 * script's child processes must not find it. */
+	unsetenv("TENCENTCLOUD_SECRET_KEY");
+	unsetenv("TENCENTCLOUD_SESSION_TOKEN");
+	unsetenv("TENCENTCLOUD_TOKEN");
 	region = cfg->region;
 	if (!region || !*region)
 		region = getenv("TENCENTCLOUD_REGION");
@@ -256,6 +277,13 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 		region = rt->creds.region;
 	if (!region || !*region)
 		region = "ap-guangzhou";
+	if (strlen(region) >= sizeof rt->region ||
+	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(region)) {
+		snprintf(err, errlen, "bad region '%.64s' (lowercase letters, "
+		         "digits and '-' expected)", region);
+		return -1;
+	}
 	snprintf(rt->region, sizeof rt->region, "%s", region);
 
 	luaL_newlibtable(L, funcs);

@@ -27,8 +27,8 @@ struct task {
 	int nargs;                  /* values to pass at the next resume */
 	sched_done_fn *done;
 	void *ud;
-	void (*cancel)(void *);     /* abandons what the task waits for */
-	void *cancel_ud;
+	void (*abandon)(void *);    /* see sched_on_abandon */
+	void *abandon_ud;
 	double wake_at;             /* T_SLEEPING: when */
 	struct task *next;          /* ready queue */
 	struct task *prev_live, *next_live;
@@ -41,13 +41,28 @@ static struct {
 	struct task **heap;         /* sleeping tasks, earliest first */
 	size_t heap_n, heap_cap;
 	struct task *live;          /* every task not yet finished */
+	lua_State *volatile running;  /* the coroutine step() is in, or NULL */
 } S;
 
 static volatile sig_atomic_t interrupted;
 
+/* Count hook set on the running coroutine by an interrupt: stops pure
+ * Lua loops too (the way lua.c's laction does). */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, "interrupted");
+}
+
 void sched_interrupt(void)
 {
+	lua_State *co = S.running;
+
 	interrupted = 1;
+	if (co)
+		lua_sethook(co, stop_hook,
+		            LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 int sched_interrupted(void)
@@ -89,6 +104,11 @@ struct task *sched_spawn(lua_State *L, int fn_idx, int nargs,
 		luaL_error(L, "out of memory");
 	t->co = lua_newthread(L);
 	t->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	if (!lua_checkstack(t->co, nargs + 1)) {
+		luaL_unref(L, LUA_REGISTRYINDEX, t->ref);
+		free(t);
+		luaL_error(L, "too many arguments");
+	}
 	*(struct task **)lua_getextraspace(t->co) = t;
 	lua_pushvalue(L, fn_idx);
 	lua_xmove(L, t->co, 1);
@@ -104,18 +124,20 @@ struct task *sched_spawn(lua_State *L, int fn_idx, int nargs,
 	return t;
 }
 
-void sched_wait(struct task *t, void (*cancel)(void *), void *ud)
+void sched_wait(struct task *t)
 {
 	t->state = T_WAITING;
-	t->cancel = cancel;
-	t->cancel_ud = ud;
 }
 
 void sched_wake(struct task *t)
 {
-	t->cancel = NULL;
-	t->cancel_ud = NULL;
 	enqueue(t);
+}
+
+void sched_on_abandon(struct task *t, void (*fn)(void *), void *ud)
+{
+	t->abandon = fn;
+	t->abandon_ud = ud;
 }
 
 /* Binary heap on wake_at. */
@@ -167,7 +189,6 @@ static struct task *heap_pop(void)
 void sched_sleep(struct task *t, double ms)
 {
 	t->state = T_SLEEPING;
-	t->cancel = NULL;
 	t->wake_at = sched_now_ms() + (ms > 0 ? ms : 0);
 	heap_push(t);
 }
@@ -222,7 +243,11 @@ static void step(struct task *t)
 
 	t->state = T_RUNNING;
 	t->nargs = 0;
+	S.running = co;
+	if (interrupted)   /* the signal came just before: stop at once */
+		sched_interrupt();
 	status = lua_resume(co, S.L, nargs, &nres);
+	S.running = NULL;
 	if (status == LUA_YIELD && t->state != T_RUNNING) {
 		lua_pop(co, nres);
 		return;
@@ -262,24 +287,28 @@ static void main_done(lua_State *co, int ok, int nres, const char *tb,
 
 	r->finished = 1;
 	r->ok = ok;
-	r->nres = nres;
 	if (ok) {
-		lua_xmove(co, S.L, nres);
+		/* Only the first result decides the exit status. */
+		if (nres > 1)
+			lua_pop(co, nres - 1);
+		r->nres = nres > 0 ? 1 : 0;
+		lua_xmove(co, S.L, r->nres);
 	} else {
 		lua_xmove(co, S.L, 1);
 		lua_pushstring(S.L, tb);
 	}
 }
 
-/* Abandons every task still alive: pending transfers are cancelled
- * through their callbacks, coroutines are left to the collector. */
+/* Abandons every task still alive, whatever it waits for: its abandon
+ * hook frees transfers and journals what is left undone; coroutines are
+ * left to the collector. */
 static void abandon_all(void)
 {
 	while (S.live) {
 		struct task *t = S.live;
 
-		if (t->state == T_WAITING && t->cancel)
-			t->cancel(t->cancel_ud);
+		if (t->abandon)
+			t->abandon(t->abandon_ud);
 		lua_resetthread(t->co);
 		release(t);
 	}
@@ -287,20 +316,52 @@ static void abandon_all(void)
 	S.heap_n = 0;
 }
 
+/* coroutine.resume and coroutine.close, refusing tcrun's tasks.
+ * Upvalue 1: the original function. */
+static int guarded(lua_State *L)
+{
+	lua_State *co = lua_tothread(L, 1);
+
+	if (co && *(struct task **)lua_getextraspace(co))
+		return luaL_error(L, "cannot resume or close a coroutine tcrun "
+		                  "runs (a tc.each row or the main chunk)");
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+void sched_guard_coroutines(lua_State *L)
+{
+	static const char *const names[] = { "resume", "close" };
+
+	lua_getglobal(L, "coroutine");
+	for (int i = 0; i < 2; i++) {
+		lua_getfield(L, -1, names[i]);
+		lua_pushcclosure(L, guarded, 1);
+		lua_setfield(L, -2, names[i]);
+	}
+	lua_pop(L, 1);
+}
+
 int sched_run(lua_State *L, struct http *h, int fn_idx, int nargs,
               int *nres)
 {
 	struct main_result r = { 0, 0, 0 };
+	int top;
 
 	S.L = L;
 	S.http = h;
 	sched_spawn(L, fn_idx, nargs, main_done, &r);
+	top = lua_gettop(L);
 	while (!r.finished && !interrupted) {
 		struct task *t = S.ready;
 		double now, wait = 100;
 
+		/* Tasks not stepped after an interrupt stay on the live list,
+		 * where abandon_all finds them. */
 		S.ready = S.ready_tail = NULL;
-		while (t) {
+		while (t && !interrupted) {
 			struct task *next = t->next;
 
 			step(t);
@@ -326,8 +387,9 @@ int sched_run(lua_State *L, struct http *h, int fn_idx, int nargs,
 			return 1;
 		}
 	}
-	if (!r.finished) {
+	if (interrupted) {
 		abandon_all();
+		lua_settop(L, top);   /* what the main task may have left */
 		return 2;
 	}
 	abandon_all();

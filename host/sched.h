@@ -24,8 +24,9 @@ struct task;
 typedef void sched_done_fn(lua_State *co, int ok, int nres,
                            const char *traceback, void *ud);
 
-/* Set by SIGINT (through sched_interrupt); the loop stops at the next
- * safe point, cancelling what is waiting. */
+/* Set by SIGINT (through sched_interrupt, async-signal-safe): the running
+ * coroutine, if any, stops at its next instruction count hook, and the
+ * loop abandons every task at the next safe point. */
 void sched_interrupt(void);
 int sched_interrupted(void);
 
@@ -36,19 +37,27 @@ double sched_now_ms(void);
  * caller should then raise: tcrun cannot resume a foreign coroutine). */
 struct task *sched_current(lua_State *L);
 
+/* Replaces coroutine.resume and coroutine.close with versions that refuse
+ * a thread tcrun runs as a task (only the loop may resume it). */
+void sched_guard_coroutines(lua_State *L);
+
 /* Starts fn (at stack index fn_idx of L) with the nargs values on top of
  * L's stack, which are popped, as a new task; done is called when it ends.
  * The task first runs on the next turn of the loop.  May raise (memory). */
 struct task *sched_spawn(lua_State *L, int fn_idx, int nargs,
                          sched_done_fn *done, void *ud);
 
-/* Marks t as waiting for an event; cancel(ud) is called if the task must
- * be abandoned while it waits (interrupt or shutdown). */
-void sched_wait(struct task *t, void (*cancel)(void *), void *ud);
+/* Marks t as waiting until sched_wake(t). */
+void sched_wait(struct task *t);
 /* Makes a waiting task runnable again. */
 void sched_wake(struct task *t);
 /* Marks t as waiting until ms from now. */
 void sched_sleep(struct task *t, double ms);
+
+/* fn(ud) is called if t is abandoned (interrupt) before it finishes or the
+ * hook is cleared (fn NULL), whether t is then waiting, sleeping or ready:
+ * it frees what t holds outside Lua and records what it leaves undone. */
+void sched_on_abandon(struct task *t, void (*fn)(void *), void *ud);
 
 /* Runs fn (at fn_idx, with nargs arguments on top) as the main task and
  * drives the loop until it ends.  Returns 0 and leaves the main task's

@@ -100,6 +100,7 @@ static int pmain(lua_State *L)
 	int status, nres = 0, base;
 
 	luaL_openlibs(L);
+	sched_guard_coroutines(L);
 	preload(L, "cjson", luaopen_cjson);
 	preload(L, "tcrun.json", luaopen_tcrun_json);
 	preload(L, "tcrun.csv", luaopen_tcrun_csv);
@@ -143,6 +144,7 @@ static int pmain(lua_State *L)
 		return 0;
 	}
 	base = lua_gettop(L);
+	luaL_checkstack(L, r->argc + 3, "too many arguments to script");
 	for (int i = 0; i < r->argc; i++)
 		lua_pushstring(L, r->argv[i]);
 	status = sched_run(L, ltc_http(L), base, r->argc, &nres);
@@ -185,6 +187,9 @@ int state_run(const struct run *r)
 		msg_error("cannot create the Lua state: out of memory");
 		return EXIT_RUNTIME;
 	}
+	/* Threads copy the main thread's extra space: NULL there means "not
+	 * a tcrun task" for every coroutine the script makes (sched.c). */
+	*(void **)lua_getextraspace(L) = NULL;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESETHAND;   /* a second Ctrl-C stops at once */

@@ -29,7 +29,7 @@ end
 -- A copy of v fit to print: secrets and values under secret keys as "***",
 -- long strings (policy documents, scripts) cut short.
 local secret_keys = { Password = true, SecretKey = true, SecretAccessKey = true,
-                      TmpSecretKey = true, Token = true }
+                      TmpSecretKey = true, Token = true, PrivateKey = true }
 local function printable(v, key)
   if secret_keys[key] or tostring(v) == "<secret>" then return "***" end
   if type(v) == "string" and #v > 80 then

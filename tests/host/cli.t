@@ -70,6 +70,20 @@ r = tcrun("--endpoint", "http://10.1.2.3:8080", call)
 t.eq(r.rc, 2, "plain http off loopback: exit 2")
 t.like(first_line(r), "refusing plain http to '10.1.2.3'", "plain http off loopback refused")
 
+r = tcrun("--endpoint", "http://127.evil.example:80", call)
+t.eq(r.rc, 2, "a host name that merely starts with 127. is not loopback")
+r = tcrun("--region", "ap-x\r\nX-Evil: 1", call, endpoint="http://127.0.0.1:1")
+t.eq(r.rc, 2, "a region with a line break is refused: exit 2")
+t.like(first_line(r), "tcrun: bad region 'ap-x", "and named as a bad region")
+r = tcrun(script('tc.call("tcb", "DescribeEnvs", {}, {region = "ap-x\\r\\nX: 1"})'),
+          endpoint="http://127.0.0.1:1")
+t.like(first_line(r), "bad region", "opts.region is checked too")
+
+many = script("assert(#arg == 3000 and select('#', ...) == 3000)\n"
+              "local t = {true}\nfor i = 2, 5000 do t[i] = i end\nreturn table.unpack(t)\n")
+r = tcrun(many, *[str(i) for i in range(3000)])
+t.eq((r.rc, r.err), (0, ""), "3,000 script arguments and 5,000 results")
+
 r = tcrun("--endpoint", "ftp://x", call)
 t.eq((r.rc, first_line(r)[:28]), (2, "tcrun: bad endpoint 'ftp://x"), "bad endpoint scheme")
 

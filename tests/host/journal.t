@@ -104,4 +104,43 @@ with Capture(latency_ms=5000) as cap:
          "every write in flight is in the journal")
     t.ok(j and all(e["outcome"] == "interrupted" for e in j),
          "with outcome 'interrupted' (sent, result unknown)")
+# A write that got no answer and waits to be sent again when SIGINT comes:
+# journaled as interrupted (it may have happened).
+one_write = script('tc.call("cam", "AddUser", { Name = "late" })')
+with Capture(reset=1) as cap:
+    jpath = os.path.join(tmp, "backoff.jsonl")
+    p = subprocess.Popen([TCRUN, "--endpoint", cap.url, "--journal", jpath, one_write],
+                         env=dict(os.environ, **FAKE), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+    # The first attempt's connection is reset; the retry waits at least
+    # 0.25 s, well after this sees the request.
+    while len(cap.requests()) < 1 and time.time() < deadline:
+        time.sleep(0.02)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    j = lines(jpath) if os.path.exists(jpath) else []
+    t.eq((p.returncode, [(e["action"], e["outcome"]) for e in j]),
+         (130, [("AddUser", "interrupted")]),
+         "a write lost and waiting for its retry is journaled as interrupted")
+
+# No journal, no write.
+with Capture() as cap:
+    r = tcrun("--journal", "/nonexistent/dir/j.jsonl", one_write, endpoint=cap.url)
+    t.eq(r.rc, 2, "an unwritable journal: exit 2")
+    t.like(r.err, "ClientError.Journal", "says no write is sent without a journal")
+    t.eq(cap.requests(), [], "and the write was not sent")
+
+# SIGINT while the script computes (no call in flight) still stops it.
+busy = script('io.stdout:write("busy\\n") io.stdout:flush() while true do end')
+p = subprocess.Popen([TCRUN, busy], env=dict(os.environ, **FAKE), stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+p.stdout.readline()
+p.send_signal(signal.SIGINT)
+try:
+    out, err = p.communicate(timeout=10)
+    t.eq(p.returncode, 130, "SIGINT stops a busy script: exit 130")
+except subprocess.TimeoutExpired:
+    p.kill()
+    t.ok(False, "SIGINT stops a busy script: exit 130", "still running after 10 s")
 t.done()

@@ -65,6 +65,14 @@ t.eq(n, 1, "idempotent = false: an InternalError is not sent again")
 r, n = run(call, "CreateEnv", "30", "no", fail="RequestLimitExceeded:1")
 t.eq((n, r.out[:2]), (2, "ok"), "idempotent = false: a throttled call is still retried")
 
+# More calls in flight than --parallel: none waits inside curl while its
+# timeout runs.
+six = script('local n = tc.each({1,2,3,4,5,6}, function() tc.call("cam", "GetUser") end,'
+             ' { parallel = 6 }) assert(n == 6)')
+with Capture(latency_ms=1500) as cap:
+    r = tcrun("--parallel", "2", "--timeout", "2", "--retries", "0", six, endpoint=cap.url)
+    t.eq(r.rc, 0, "six calls in flight with --parallel 2 and --timeout 2 all succeed")
+
 with Capture() as cap:
     r = tcrun(script('error(tc.call("cam", "GetUser") and "x")'), endpoint=cap.url)
     t.eq(r.rc, 3, "an error raised by the script: exit 3")

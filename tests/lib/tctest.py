@@ -77,6 +77,9 @@ def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
     e = {k: v for k, v in os.environ.items()
          if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT"))}
     e.update(FAKE)
+    # No test reaches the real API, even by mistake: without an endpoint,
+    # calls go to a closed loopback port.
+    e["TCRUN_ENDPOINT"] = "http://127.0.0.1:1"
     e.setdefault("TCRUN_JOURNAL_DIR", tempfile.mkdtemp(prefix="tcrun-j-"))
     if env:
         for k, v in env.items():

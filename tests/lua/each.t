@@ -50,6 +50,21 @@ end, { quiet = true })
 t.is(failures[1].error.code, "X.Y", "error tables are kept as values")
 t.like(failures[1].traceback, "custom X.Y", "traceback uses __tostring")
 
+-- a row may not resume or close another row's coroutine (only the loop may)
+local first
+nok, failures = tc.each({ 1, 2 }, function(i)
+  if i == 1 then first = coroutine.running(); tc.sleep(0.05); return end
+  local ok1, e1 = pcall(coroutine.resume, first)
+  local ok2, e2 = pcall(coroutine.close, first)
+  assert(not ok1 and not ok2, "resume/close of a task was allowed")
+  error(e1)
+end, { quiet = true })
+t.is(nok, 1, "the row that was meddled with finishes normally")
+t.like(failures[1] and failures[1].error, "cannot resume or close a coroutine tcrun runs",
+       "resuming another row's coroutine is refused")
+local own = coroutine.create(function(x) return x * 2 end)
+t.is(select(2, coroutine.resume(own, 21)), 42, "coroutines of the script's own still resume")
+
 -- misuse
 local co = coroutine.wrap(function() return pcall(tc.call, "cam", "ListUsers") end)
 local ok, err = co()
