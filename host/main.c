@@ -48,7 +48,7 @@ static const char usage_text[] =
 "  0    the script succeeded\n"
 "  1    the script reported failures (it returned false)\n"
 "  2    usage or configuration error (bad option, no script, no\n"
-"       credentials, bad endpoint)\n"
+"       credentials, bad endpoint or region, unwritable journal)\n"
 "  3    runtime error (script error, unhandled API error)\n"
 "  130  interrupted (SIGINT or SIGTERM)\n";
 
