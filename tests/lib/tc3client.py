@@ -128,3 +128,12 @@ class Client:
         if c is not None:
             c.close()
             self._local.conn = None
+
+
+def error_code(f, ok="ok"):
+    """Runs f(); returns the API error code it raised, or `ok`."""
+    try:
+        f()
+        return ok
+    except ApiError as e:
+        return e.code

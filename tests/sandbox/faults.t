@@ -11,17 +11,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from sandbox import Sandbox, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
-from tc3client import ApiError  # noqa: E402
+from tc3client import ApiError, error_code as code  # noqa: E402
 
 t = Tap(14)
-
-
-def code(f):
-    try:
-        f()
-        return "ok"
-    except ApiError as e:
-        return e.code
 
 
 with Sandbox("--latency-ms", "300") as sb:

@@ -12,7 +12,7 @@ sys.dont_write_bytecode = True
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "lib")]
 from sandbox import Sandbox  # noqa: E402
 from tap import Tap  # noqa: E402
-from tc3client import ApiError, call  # noqa: E402
+from tc3client import ApiError, call, error_code  # noqa: E402
 from tcsb import policy  # noqa: E402
 
 DENIED = "AuthFailure.UnauthorizedOperation"
@@ -68,11 +68,7 @@ for name, stmts, act, res, tags, want in CASES:
 
 
 def code(f):
-    try:
-        f()
-        return OK
-    except ApiError as e:
-        return e.code
+    return error_code(f, OK)
 
 
 with Sandbox("--async-delay-ms", "50") as sb:
