@@ -19,7 +19,9 @@ function M.cam_pages(action, params, field, rp)
     local list = r[field] or {}
     for _, v in ipairs(list) do items[#items + 1] = v end
     page = page + 1
-  until #list < rp or #items >= (r.TotalNum or 0)
+  -- A short page does not end the list (a server may cap the page size
+  -- below rp); an empty page or the total does.
+  until #list == 0 or #items >= (r.TotalNum or 0)
   return items
 end
 
@@ -35,7 +37,7 @@ function M.offset_pages(service, action, params, field, total_field, limit, opts
     local list = r[field] or {}
     for _, v in ipairs(list) do items[#items + 1] = v end
     offset = offset + #list
-  until #list < limit or offset >= (r[total_field] or 0)
+  until #list == 0 or offset >= (r[total_field] or 0)
   return items
 end
 
@@ -98,29 +100,51 @@ function M.policies_by_name()
   return m
 end
 
--- CloudBase environments of a region, keyed by their owner tag.
-function M.envs_by_owner(region)
-  local m = {}
-  local envs = M.offset_pages("tcb", "DescribeEnvs", {}, "EnvList", "Total", 100,
-                              { region = region })
-  for _, e in ipairs(envs) do
-    local owner = M.tag_map(e.Tags).owner
-    if owner then m[owner] = e end
+-- What tcrun made for someone carries managed-by=tcrun and the owner's
+-- UIN (owner-uin): UINs are never reused, so a new hire who takes a
+-- leaver's username never inherits the leaver's workspace, and a resource
+-- someone else tagged "owner" is never taken for one of ours.
+M.MANAGED = "tcrun"
+
+-- Adds item to by[uin] when its tags say tcrun made it for that UIN.
+local function index_managed(by, item)
+  local tags = M.tag_map(item.Tags)
+  if tags["managed-by"] == M.MANAGED and tags["owner-uin"] then
+    local list = by[tags["owner-uin"]] or {}
+    list[#list + 1] = item
+    by[tags["owner-uin"]] = list
   end
-  return m
 end
 
--- Lighthouse instances of a region that carry an owner tag, keyed by it.
-function M.instances_by_owner(region)
-  local m = {}
-  local list = M.offset_pages("lighthouse", "DescribeInstances",
-                              { Filters = { { Name = "tag-key", Values = { "owner" } } } },
-                              "InstanceSet", "TotalCount", 100, { region = region })
-  for _, i in ipairs(list) do
-    local owner = M.tag_map(i.Tags).owner
-    if owner then m[owner] = i end
+-- CloudBase environments of a region that tcrun made: owner UIN -> list.
+function M.managed_envs(region)
+  local by = {}
+  for _, e in ipairs(M.offset_pages("tcb", "DescribeEnvs", {}, "EnvList", "Total", 100,
+                                    { region = region })) do
+    index_managed(by, e)
   end
-  return m
+  return by
+end
+
+-- Lighthouse instances of a region that tcrun made: owner UIN -> list.
+function M.managed_instances(region)
+  local by = {}
+  local list = M.offset_pages("lighthouse", "DescribeInstances",
+                              { Filters = { { Name = "tag:managed-by", Values = { M.MANAGED } } } },
+                              "InstanceSet", "TotalCount", 100, { region = region })
+  for _, i in ipairs(list) do index_managed(by, i) end
+  return by
+end
+
+-- The one item of a list; nil for none; raises when there are several
+-- (two workspaces for one person need a human's decision).
+function M.only(list, what)
+  if not list or #list == 0 then return nil end
+  if #list > 1 then
+    error(("%d %s carry the same owner-uin tag; keep one and untag the others")
+          :format(#list, what), 0)
+  end
+  return list[1]
 end
 
 function M.instance(id, region)

@@ -4,8 +4,10 @@
 -- request.  Every step reads first and writes only what is still there,
 -- so a second run writes nothing.  A failed read raises: nothing is ever
 -- taken as "not there" because a call failed.
--- Workspace resources are found by their owner tag through the Tag API,
--- in whatever region, so nothing of anyone else is touched.
+-- Workspace resources are found through the Tag API, in whatever region,
+-- by the tags tcrun put on them (managed-by, owner, owner-uin; see
+-- api.lua), so nothing of anyone else is touched: not a resource someone
+-- merely tagged "owner", nor one of an earlier employee of the same name.
 local tc = require "tc"
 local api = require "api"
 
@@ -13,25 +15,39 @@ local M = {}
 
 local DAY = 86400
 
--- The leaver's resources, from the Tag API: { env = {id, region, resource,
--- tags}, server = {...} }.
-function M.find_workspace(username)
-  local found, token = {}, nil
+-- The leaver's workspace resources, from the Tag API: { env = {...},
+-- server = {...} }, lists of {id, region, resource, tags}.  With the
+-- user's UIN known, only resources made for that UIN count; without it
+-- (the user was deleted), they must all be one person's.
+function M.find_workspace(e)
+  local found, token, uins = { env = {}, server = {} }, nil, {}
   repeat
     local r = tc.call("tag", "GetResources", {
-      TagFilters = { { TagKey = "owner", TagValue = { username } } },
+      TagFilters = { { TagKey = "managed-by", TagValue = { api.MANAGED } },
+                     { TagKey = "owner", TagValue = { e.username } } },
       PaginationToken = token, MaxResults = 200 })
     for _, m in ipairs(r.ResourceTagMappingList or {}) do
       local service, region, kind, id = m.Resource:match("^qcs::(%w+):([%w-]*):uin/%d+:(%w+)/(.+)$")
       local slot = (service == "tcb" and kind == "env" and "env")
                 or (service == "lighthouse" and kind == "instance" and "server")
-      if slot then
-        found[slot] = { id = id, region = region, resource = m.Resource,
-                        tags = api.tag_map(m.Tags) }
+      local tags = api.tag_map(m.Tags)
+      local uin = tags["owner-uin"]
+      if slot and uin and (e.uin == nil or uin == tostring(e.uin)) then
+        uins[uin] = true
+        table.insert(found[slot], { id = id, region = region, resource = m.Resource, tags = tags })
       end
     end
     token = r.PaginationToken
   until token == nil or token == ""
+  if next(uins, next(uins)) then
+    error(("workspaces of more than one former %s (owner-uin %s): decide by hand")
+          :format(e.username, table.concat((function()
+            local l = {}
+            for u in pairs(uins) do l[#l + 1] = u end
+            table.sort(l)
+            return l
+          end)(), ", ")), 0)
+  end
   return found
 end
 
@@ -131,48 +147,68 @@ local function destroy_env(ctx, e, res)
   return tc.dry_run and "planned" or "destroyed"
 end
 
--- The server and the environment: stopped and tagged for retention, or
--- destroyed (opts.destroy, or opts.purge_expired past their retain-until).
+-- Stops a retained server once no operation runs on it (a server still
+-- being created would otherwise come up and stay up).
+local function stop_server(ctx, e, res)
+  local inst = api.wait("server " .. res.id .. " to settle", function()
+    local i = api.instance(res.id, res.region)
+    if not i then return false end
+    if i.LatestOperationState ~= "OPERATING" and i.InstanceState ~= "PENDING" then return i end
+  end, 1800, 5)
+  if not inst then return "gone" end
+  if inst.InstanceState == "STOPPED" or inst.InstanceState == "SHUTDOWN" then return "retained" end
+  ctx.plan:write(e.username, "lighthouse", "StopInstances",
+                 { InstanceIds = { res.id } }, { region = res.region })
+  return "stopped"
+end
+
+-- Each server, then each environment: stopped and tagged for retention,
+-- or destroyed (opts.destroy, or opts.purge_expired past retain-until).
+-- Results go to e.server and e.environment as each is done, so a failure
+-- later still reports what happened before it.
 function M.workspace(ctx, e, opts)
-  local ws = M.find_workspace(e.username)
-  e.env_id = ws.env and ws.env.id
-  e.instance_id = ws.server and ws.server.id
+  local ws = M.find_workspace(e)
   local today = os.date("!%Y-%m-%d", ctx.now)
   local until_ = os.date("!%Y-%m-%d", ctx.now + opts.retain_days * DAY)
-  local function expired(res)
+  local function destroying(res)
     local d = res.tags["retain-until"]
-    return d ~= nil and d < today
+    return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
   end
-  local server, env = "none", "none"
-  if ws.server then
-    if opts.destroy or (opts.purge_expired and expired(ws.server)) then
-      server = destroy_server(ctx, e, ws.server)
+  local function ids(list)
+    local l = {}
+    for _, r in ipairs(list) do l[#l + 1] = r.id end
+    return table.concat(l, ";")
+  end
+  e.env_id, e.instance_id = ids(ws.env), ids(ws.server)
+  e.server = #ws.server == 0 and "none" or nil
+  e.environment = #ws.env == 0 and "none" or nil
+  for _, res in ipairs(ws.server) do
+    if destroying(res) then
+      e.server = destroy_server(ctx, e, res)
     else
-      local inst = api.instance(ws.server.id, ws.server.region)
-      server = "retained"
-      if inst and inst.InstanceState == "RUNNING" then
-        ctx.plan:write(e.username, "lighthouse", "StopInstances",
-                       { InstanceIds = { ws.server.id } }, { region = ws.server.region })
-        server = "stopped"
-      end
-      if inst and tag_retained(ctx, e, ws.server, today, until_) and server == "retained" then
-        server = "tagged"
+      e.server = stop_server(ctx, e, res)
+      if e.server ~= "gone" and tag_retained(ctx, e, res, today, until_) and e.server == "retained" then
+        e.server = "tagged"
       end
     end
   end
-  if ws.env then
-    if opts.destroy or (opts.purge_expired and expired(ws.env)) then
-      local ok, r = pcall(destroy_env, ctx, e, ws.env)
+  for _, res in ipairs(ws.env) do
+    if destroying(res) then
+      local ok, r = pcall(destroy_env, ctx, e, res)
       if not ok then
-        tag_retained(ctx, e, ws.env, today, until_)
+        tag_retained(ctx, e, res, today, until_)
+        e.environment = "kept"
         error(r, 0)
       end
-      env = r
+      e.environment = r
     else
-      env = tag_retained(ctx, e, ws.env, today, until_) and "tagged" or "retained"
+      e.environment = tag_retained(ctx, e, res, today, until_) and "tagged" or "retained"
     end
   end
-  return server, env
+  if not e.uin and #ws.server + #ws.env == 0 then
+    tc.warn(("%s: no such user and no workspace: nothing to offboard (a typo?)"):format(e.username))
+    e.access = "not found"
+  end
 end
 
 -- Deletes the sub-user: access keys first (CAM refuses a user who still

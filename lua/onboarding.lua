@@ -54,9 +54,9 @@ function M.prefetch(ctx, regions)
   ctx.groups = api.groups_by_name()
   ctx.policies = api.policies_by_name()
   ctx.envs, ctx.instances = {}, {}
-  for region in pairs(regions.env) do ctx.envs[region] = api.envs_by_owner(region) end
+  for region in pairs(regions.env) do ctx.envs[region] = api.managed_envs(region) end
   for region in pairs(regions.server) do
-    ctx.instances[region] = api.instances_by_owner(region)
+    ctx.instances[region] = api.managed_instances(region)
   end
 end
 
@@ -68,8 +68,13 @@ function M.alias(username)
   return a ~= "" and a or "ws"
 end
 
+-- The tags of everything made for e: whose it is (owner for people,
+-- owner-uin and managed-by for tcrun, see api.lua), who pays, and the
+-- unit's extra tags.
 local function tags_of(e, settings)
   local t = { { Key = "owner", Value = e.username },
+              { Key = "owner-uin", Value = tostring(e.uin) },
+              { Key = "managed-by", Value = api.MANAGED },
               { Key = "business-unit", Value = e.business_unit },
               { Key = "cost-center", Value = e.cost_center } }
   local extra = {}
@@ -179,6 +184,13 @@ function M.user(ctx, e, settings)
     return "created"
   end
   e.uin = u.Uin
+  if u.ConsoleLogin == 0 then
+    -- Offboarded (console off, keys inactive): adding groups and policies
+    -- back would half-restore them.  A return is a decision for a human.
+    error(("%s has console login disabled (offboarded?): not restored; "
+           .. "re-enable the user by hand, or delete them to onboard afresh")
+          :format(e.username), 0)
+  end
   local result = "exists"
   local change, differs = { Name = e.username }, false
   for _, k in ipairs({ "Remark", "Email", "PhoneNum" }) do
@@ -203,24 +215,36 @@ function M.user(ctx, e, settings)
   return result
 end
 
--- Membership of "<environment>-<role>" for each of the employee's environments.
-function M.membership(ctx, e)
-  local have = {}
+-- Membership of exactly the "<environment>-<role>" groups the roster
+-- gives: missing ones are joined, and role groups of the unit's
+-- environments and roles that the roster no longer gives are left (a
+-- demotion takes access away).  Other groups are not tcrun's business.
+function M.membership(ctx, e, settings)
+  local want, have = {}, {}
+  for _, env in ipairs(e.environments) do want[env .. "-" .. e.role] = true end
+  local managed = {}
+  for _, env in ipairs(settings.environments) do
+    for _, role in ipairs(settings.roles) do managed[env .. "-" .. role] = true end
+  end
   if not is_planned(e.uin) then
     for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = e.uin }, "GroupInfo")) do
-      have[g.GroupName] = true
+      have[g.GroupName] = g.GroupId
     end
   end
-  local info = {}
+  local add, remove = {}, {}
   for _, env in ipairs(e.environments) do
     local name = env .. "-" .. e.role
-    if not have[name] then
-      info[#info + 1] = { GroupId = ctx.groups[name].GroupId, Uin = e.uin }
-    end
+    if not have[name] then add[#add + 1] = { GroupId = ctx.groups[name].GroupId, Uin = e.uin } end
   end
-  if #info == 0 then return "exists" end
-  ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = info })
-  return tc.dry_run and "planned" or "created"
+  for name, id in pairs(have) do
+    if managed[name] and not want[name] then remove[#remove + 1] = { GroupId = id, Uin = e.uin } end
+  end
+  table.sort(remove, function(a, b) return a.GroupId < b.GroupId end)
+  if #add > 0 then ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add }) end
+  if #remove > 0 then ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = remove }) end
+  if #add + #remove == 0 then return "exists" end
+  if tc.dry_run then return "planned" end
+  return (#remove > 0 or next(have) ~= nil) and "updated" or "created"
 end
 
 -- Adds tags missing on a resource (six-segment name).
@@ -238,14 +262,16 @@ end
 -- The employee's own CloudBase environment, tagged, waited on until NORMAL.
 function M.environment(ctx, e, settings)
   local region = settings.env_region
-  local env = ctx.envs[region][e.username]
+  local uin = tostring(e.uin)
+  local env = api.only(ctx.envs[region][uin], "environments of " .. e.username)
   local tags = tags_of(e, settings)
   local r
   if not env then
     r = create(ctx, e.username, "tcb", "CreateEnv", {
       Alias = M.alias(e.username), PackageId = settings.env_package,
-      Resources = json.array(settings.env_resources), Tags = tags }, { region = region },
-      function() return api.envs_by_owner(region)[e.username] end)
+      Resources = json.array(settings.env_resources), RenewFlag = settings.renew_flag,
+      Tags = tags }, { region = region },
+      function() return api.only(api.managed_envs(region)[uin], "environments") end)
     if not r then e.env_id = planned("environment"); return "planned" end
     e.env_id = r.EnvId
     env = { EnvId = r.EnvId, Status = "UNAVAILABLE" }
@@ -269,16 +295,17 @@ end
 -- The employee's Lighthouse server, tagged, waited on until RUNNING.
 function M.server(ctx, e, settings)
   local region = settings.server_region
-  local inst = ctx.instances[region][e.username]
+  local inst = api.only(ctx.instances[region][tostring(e.uin)], "servers of " .. e.username)
   local tags = tags_of(e, settings)
   local result = "exists"
   if not inst then
     local r = ctx.plan:write(e.username, "lighthouse", "CreateInstances", {
       BundleId = settings.bundle_id, BlueprintId = settings.blueprint_id,
       InstanceChargePrepaid = { Period = settings.server_period_months,
-                                RenewFlag = "NOTIFY_AND_MANUAL_RENEW" },
+                                RenewFlag = settings.renew_flag },
       InstanceName = ("ws-" .. e.username):sub(1, 60), InstanceCount = 1,
-      ClientToken = ("tcrun-onboard-" .. e.username):sub(1, 64),
+      -- One server per person, ever: the UIN is never reused.
+      ClientToken = "tcrun-ws-" .. tostring(e.uin),
       Tags = tags }, { region = region })
     if not r then e.instance_id = planned("server"); return "planned" end
     e.instance_id = r.InstanceIdSet[1]
@@ -340,6 +367,7 @@ function M.assistant(ctx, e, settings)
   f:close()
   script = script:gsub("__TCB_ENV_ID__", e.env_id):gsub("__TCB_REGION__", settings.env_region)
                  :gsub("__OWNER__", e.username)
+                 :gsub("__LOGIN_USER__", settings.assistant_login_user)
   local content = base64.encode(script)
   if is_planned(e.instance_id) then
     ctx.plan:write(e.username, "tat", "RunCommand", { InstanceIds = { e.instance_id },
@@ -366,14 +394,20 @@ function M.assistant(ctx, e, settings)
   local invocation, status = earlier()
   if status == "SUCCESS" then return "exists" end
   if not invocation then
-    local r = create(ctx, e.username, "tat", "RunCommand", {
-      Content = content, InstanceIds = { e.instance_id }, CommandType = "SHELL",
-      CommandName = "tcrun-install-assistant", Timeout = settings.assistant_timeout,
-      Description = "AI assistant for " .. e.username }, { region = region },
-      function()
-        local id = earlier()
-        return id and { InvocationId = id }
-      end)
+    -- A new server's TAT agent comes online a while after RUNNING; until
+    -- then RunCommand is refused (and nothing ran), so wait for it.
+    local r = api.wait("the TAT agent on " .. e.instance_id, function()
+      local ok, r = pcall(create, ctx, e.username, "tat", "RunCommand", {
+        Content = content, InstanceIds = { e.instance_id }, CommandType = "SHELL",
+        CommandName = "tcrun-install-assistant", Timeout = settings.assistant_timeout,
+        Description = "AI assistant for " .. e.username }, { region = region },
+        function()
+          local id = earlier()
+          return id and { InvocationId = id }
+        end)
+      if ok then return r or false end
+      if not api.is_code(r, "ResourceUnavailable.AgentStatusNotOnline") then error(r, 0) end
+    end, 600, 10)
     if not r then return "planned" end
     invocation = r.InvocationId
   end

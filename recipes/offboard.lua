@@ -11,6 +11,7 @@
 local tc = require "tc"
 local api = require "api"
 local args = require "args"
+local bu = require "bu"
 local plan = require "plan"
 local progress = require "progress"
 local report = require "report"
@@ -20,13 +21,16 @@ local steps = require "offboarding"
 local spec = { "leavers",
   destroy = { help = "terminate servers and destroy environments now" },
   ["purge-expired"] = { help = "destroy retained workspaces past their retain-until date" },
-  ["retain-days"] = { value = true, number = true, default = 30,
-                      help = "days a stopped workspace is kept" },
+  ["retain-days"] = { value = true, number = true,
+                      help = "days a stopped workspace is kept (default: retain_days "
+                             .. "of recipes/bu/default.lua)" },
   ["delete-user"] = { help = "delete the sub-users at the end" },
   out = { value = true, default = "tcrun-out/offboard", metavar = "DIR",
           help = "folder for the summary" } }
 local opts, pos = args.cli(arg, spec, "tcrun [--dry-run] offboard.lua LEAVERS [options]")
 if not opts then return pos end
+opts["retain-days"] = opts["retain-days"]
+  or assert(bu.loader(arg[0]:match("^(.*)/") .. "/bu"))("default").retain_days
 if opts["retain-days"] < 0 or opts["retain-days"] % 1 ~= 0 then
   io.stderr:write("tcrun: --retain-days needs a whole number of days\n")
   return 2
@@ -44,8 +48,12 @@ local ctx = { plan = plan.new(tc.dry_run), now = os.time(), users = api.users_by
               policies = api.policies_by_name(), delete_budget = 0 }
 if opts.destroy or opts["purge-expired"] then
   local limit = tc.call("tcb", "DescribeEnvLimit")
-  ctx.delete_budget = math.min(limit.MaxDeleteMonthly - limit.CurrentDeleteMonthly,
-                               limit.MaxDeleteTotal - limit.CurrentDeleteTotal)
+  local function left(max, used)
+    -- A limit the API leaves out is unknown: destroy nothing on a guess.
+    return (max and used) and max - used or 0
+  end
+  ctx.delete_budget = math.min(left(limit.MaxDeleteMonthly, limit.CurrentDeleteMonthly),
+                               left(limit.MaxDeleteTotal, limit.CurrentDeleteTotal))
   tc.log(("CloudBase deletions left this month: %d"):format(ctx.delete_budget))
 end
 local ws_opts = { destroy = opts.destroy, purge_expired = opts["purge-expired"],
@@ -59,7 +67,7 @@ local _, failures = tc.each(rows, function(e)
   e.failed_step = "permissions"
   e.permissions = steps.permissions(ctx, e)
   e.failed_step = "workspace"
-  e.server, e.environment = steps.workspace(ctx, e, ws_opts)
+  steps.workspace(ctx, e, ws_opts)
   if opts["delete-user"] then
     e.failed_step = "user"
     e.user = steps.delete_user(ctx, e)

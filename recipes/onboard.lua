@@ -29,15 +29,31 @@ if not rows or #problems > 0 then
   return 2
 end
 local settings_for = assert(bu.loader(arg[0]:match("^(.*)/") .. "/bu"))
-local regions, groups, seen = { env = {}, server = {} }, {}, {}
+local regions, groups, seen, unit_problems = { env = {}, server = {} }, {}, {}, {}
+local function offered(list, v)
+  for _, x in ipairs(list) do if x == v then return true end end
+end
 for _, e in ipairs(rows) do
   local s, err = settings_for(e.business_unit)
   if not s then io.stderr:write("tcrun: ", err, "\n") return 2 end
   if e.workspace then regions.env[s.env_region], regions.server[s.server_region] = true, true end
+  local asked = { e.role }
+  if not offered(s.roles, e.role) then
+    unit_problems[#unit_problems + 1] = ("%s:%d: role '%s' is not one business unit '%s' offers")
+      :format(pos[1], e.line, e.role, e.business_unit)
+  end
   for _, env in ipairs(e.environments) do
-    local g = env .. "-" .. e.role
+    if not offered(s.environments, env) then
+      unit_problems[#unit_problems + 1] = ("%s:%d: environment '%s' is not one business unit '%s' "
+        .. "offers"):format(pos[1], e.line, env, e.business_unit)
+    end
+    local g = env .. "-" .. asked[1]
     if not seen[g] then seen[g] = true; groups[#groups + 1] = g end
   end
+end
+if #unit_problems > 0 then
+  io.stderr:write(roster.format_problems(unit_problems), "\n")
+  return 2
 end
 table.sort(groups)
 
@@ -57,8 +73,10 @@ local _, failures = tc.each(rows, function(e)
     e.failed_step = name
     e[name] = fn(ctx, e, s)
   end
+  -- What a business unit's hooks may do for this employee.
+  local hook_api = { ensure_tags = function(tags) steps.ensure_tags(ctx, e, s, tags) end }
   step("user", steps.user)
-  if s.hooks.after_user then step("user", function() s.hooks.after_user(e, ctx) return e.user end) end
+  if s.hooks.after_user then step("user", function() s.hooks.after_user(e, hook_api) return e.user end) end
   step("groups", steps.membership)
   if e.workspace then
     step("environment", steps.environment)
@@ -66,8 +84,7 @@ local _, failures = tc.each(rows, function(e)
     step("policy", steps.workspace_policy)
     step("assistant", steps.assistant)
     if s.hooks.after_workspace then
-      ctx.ensure_tags = function(emp, tags) steps.ensure_tags(ctx, emp, s, tags) end
-      step("assistant", function() s.hooks.after_workspace(e, ctx) return e.assistant end)
+      step("assistant", function() s.hooks.after_workspace(e, hook_api) return e.assistant end)
     end
   end
   e.failed_step = nil

@@ -3,7 +3,8 @@
 -- workspace it creates a temporary access key for the sub-user and, signed
 -- with it, checks that (1) DescribeEnvs lists exactly their own CloudBase
 -- environment, (2) an action on another employee's environment is refused
--- with an authorization error, (3) the same action on their own succeeds.
+-- with an authorization error, (3) the same action on their own succeeds,
+-- (4) DescribeInstances lists exactly their own Lighthouse server.
 -- The temporary key is deleted even when a check fails.  Exit status 0
 -- only when every employee passes; the report names who does not.
 local tc = require "tc"
@@ -33,13 +34,16 @@ local settings_for = assert(bu.loader(arg[0]:match("^(.*)/") .. "/bu"))
 
 -- Who has a workspace, and where: read once.
 local users = api.users_by_name()
-local envs_by_region, checked = {}, {}
+local envs, servers, checked = {}, {}, {}
 for _, e in ipairs(rows) do
+  local u = users[e.username]
   if e.workspace then
     local s = assert(settings_for(e.business_unit))
-    envs_by_region[s.env_region] = envs_by_region[s.env_region] or api.envs_by_owner(s.env_region)
-    e.region = s.env_region
-    e.env = envs_by_region[s.env_region][e.username]
+    envs[s.env_region] = envs[s.env_region] or api.managed_envs(s.env_region)
+    servers[s.server_region] = servers[s.server_region] or api.managed_instances(s.server_region)
+    e.region, e.server_region = s.env_region, s.server_region
+    e.env = u and api.only(envs[s.env_region][tostring(u.Uin)], "environments of " .. e.username)
+    e.server = u and api.only(servers[s.server_region][tostring(u.Uin)], "servers of " .. e.username)
     checked[#checked + 1] = e
   end
 end
@@ -76,6 +80,17 @@ local function check(e, other, cred)
   end
   tc.call("tcb", "ModifyEnv", { EnvId = e.env.EnvId, Alias = e.env.Alias }, opts_own)
   e.own_allowed = "pass"
+  -- Servers too: they list exactly their own.
+  local seen = tc.call("lighthouse", "DescribeInstances", { Limit = 100 },
+                       { region = e.server_region, credential = cred }).InstanceSet or {}
+  local mine = e.server and e.server.InstanceId
+  if #seen ~= (mine and 1 or 0) or (mine and seen[1].InstanceId ~= mine) then
+    local ids = {}
+    for _, x in ipairs(seen) do ids[#ids + 1] = x.InstanceId end
+    error(("DescribeInstances listed %d server(s) [%s], expected only %s")
+          :format(#seen, table.concat(ids, ", "), mine or "none"), 0)
+  end
+  e.servers_listed = "pass"
 end
 
 local KEY_NOTE = "tcrun-verify-isolation"
@@ -90,7 +105,7 @@ local bar = progress.new(#checked, "verify")
 local _, failures = tc.each(checked, function(e, i)
   local u = users[e.username]
   if not u then error("no CAM sub-user " .. e.username, 0) end
-  if not e.env then error("no CloudBase environment tagged owner=" .. e.username, 0) end
+  if not e.env then error("no CloudBase environment made by tcrun for " .. e.username, 0) end
   e.uin, e.env_id = u.Uin, e.env.EnvId
   -- Someone else's environment in the same region, if any.
   local other
@@ -98,14 +113,19 @@ local _, failures = tc.each(checked, function(e, i)
     local o = checked[(i + k - 1) % #checked + 1]
     if o.env and o.region == e.region then other = o.env; break end
   end
+  -- Keys an interrupted run left behind go first (CAM allows two keys).
+  local function delete_strays()
+    for _, k in ipairs(tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }).AccessKeys or {}) do
+      if k.Description == KEY_NOTE then delete_key(k.AccessKeyId, u.Uin) end
+    end
+  end
+  delete_strays()
   -- Not sent twice: a key whose answer was lost would be one we cannot
   -- use or see the secret of.  Such a stray is deleted, then we fail.
   local made, r = pcall(tc.call, "cam", "CreateAccessKey",
     { TargetUin = u.Uin, Description = KEY_NOTE }, { idempotent = false })
   if not made then
-    for _, k in ipairs(tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }).AccessKeys or {}) do
-      if k.Description == KEY_NOTE then delete_key(k.AccessKeyId, u.Uin) end
-    end
+    delete_strays()
     error(r, 0)
   end
   local key = r.AccessKey
@@ -124,7 +144,8 @@ end
 assert(tc.mkdir(opts.out))
 local path = ("%s/isolation-%s.csv"):format(opts.out, os.date("!%Y%m%dT%H%M%SZ"))
 assert(report.csv(path, { "username", "uin", "env_id", "own_listed", "other_refused",
-                          "own_allowed", "result", "error" }, checked))
+                          "own_allowed", "servers_listed", "result", "error" }, checked))
 tc.log("report: " .. path)
-report.screen("verify isolation", checked, { "own_listed", "other_refused", "own_allowed", "result" })
+report.screen("verify isolation", checked,
+              { "own_listed", "other_refused", "own_allowed", "servers_listed", "result" })
 return #failures == 0

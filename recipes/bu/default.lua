@@ -11,18 +11,28 @@ return {
   bundle_id = "bundle_starter_mc_med2_02",
   blueprint_id = "lhbp-a1ubu224",     -- Ubuntu 22.04 LTS, with the TAT agent
   server_period_months = 1,
+  -- Renewal of servers and environments: workspaces are for as long as
+  -- the employee stays, so renew automatically (offboarding stops them).
+  renew_flag = "NOTIFY_AND_AUTO_RENEW",
   -- The AI assistant, installed through TAT (recipes/scripts/).
   assistant_script = "install_assistant.sh",
   assistant_timeout = 1800,
-  -- Role groups: one per environment and role, e.g. "prod-operator".
+  -- The server's login user the assistant is set up for (Ubuntu: ubuntu).
+  assistant_login_user = "ubuntu",
+  -- Role groups: one per environment and role, e.g. "prod-operator".  A
+  -- roster row may ask only for these; onboarding also takes employees
+  -- out of the ones in these lists the roster no longer gives them.
   environments = { "dev", "test", "staging", "prod" },
   roles = { "viewer", "developer", "operator", "admin" },
   -- Extra tags on every resource tcrun creates for this unit.
   tags = {},
   -- Phone numbers without a "+<code>" prefix get this country code.
   country_code = "86",
-  -- Offboarding: days a stopped workspace is kept before --purge-expired.
+  -- Offboarding: days a stopped workspace is kept before --purge-expired
+  -- (offboard.lua --retain-days overrides it).
   retain_days = 30,
-  -- Hooks, called with (employee, ctx) after a step; see research.lua.
+  -- Hooks, called with (employee, workspace) after a step, where
+  -- workspace.ensure_tags(tags) tags the employee's environment and server;
+  -- see research.lua.
   hooks = {},
 }

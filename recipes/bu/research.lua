@@ -8,9 +8,9 @@ return {
   hooks = {
     -- Called after the workspace is ready: research servers also get a
     -- tag naming the lab, taken from the roster's optional "lab" column.
-    after_workspace = function(employee, ctx)
+    after_workspace = function(employee, workspace)
       if employee.lab and employee.lab ~= "" then
-        ctx.ensure_tags(employee, { lab = employee.lab })
+        workspace.ensure_tags({ lab = employee.lab })
       end
     end,
   },

@@ -103,7 +103,8 @@ with Sandbox("--async-delay-ms", "200") as sb:
             t.eq((len(mine), len(mine_i), [a["PolicyName"] for a in attached]), (0, 0, []),
                  "%s (workspace=no): no environment, no server, no personal policy" % name)
             continue
-        want_tags = dict({"owner": name, "business-unit": bu, "cost-center": p["cost_center"]},
+        want_tags = dict({"owner": name, "owner-uin": str(u.get("Uin")), "managed-by": "tcrun",
+                          "business-unit": bu, "cost-center": p["cost_center"]},
                          **EXTRA_TAGS[bu])
         t.eq([(tags(e), e["Status"]) for e in mine], [(want_tags, "NORMAL")],
              "%s: exactly one CloudBase environment, NORMAL, tagged %s" % (name, sorted(want_tags)))

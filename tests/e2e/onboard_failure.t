@@ -59,9 +59,11 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.eq(owners, [("ap-guangzhou", "alice.wang", "RUNNING"), ("ap-guangzhou", "hank.xu", "RUNNING")],
          "servers for alice.wang and hank.xu only, RUNNING")
     hank = [i for i in insts["ap-guangzhou"] if tags(i).get("owner") == "hank.xu"]
+    hank_uin = str(sb.call("cam", "GetUser", {"Name": "hank.xu"})["Uin"])
     t.eq([(i["BundleId"], i["BlueprintId"], tags(i)) for i in hank],
          [("bundle_starter_mc_med2_02", "lhbp-a1ubu224",
-           {"owner": "hank.xu", "business-unit": "marketing", "cost-center": "CC-3"})],
+           {"owner": "hank.xu", "owner-uin": hank_uin, "managed-by": "tcrun",
+            "business-unit": "marketing", "cost-center": "CC-3"})],
          "a business unit without a file (marketing) gets the defaults, and its own name as tag")
     envs = sorted(tags(e)["owner"] for e in account.envs(sb, "ap-shanghai"))
     t.eq(envs, ["alice.wang", "gina.wu", "hank.xu"], "environments: gina.wu's was made before the failure")
