@@ -60,6 +60,9 @@ end
 
 function check.display_name(v)
   if v == "" then return nil, "empty display_name" end
+  if v:find("%c") then
+    return nil, fmt("display_name %s has a control character (line break, tab...)", show(v))
+  end
   local n = utf8_len(v)
   if n > 64 then
     return nil, fmt("display_name %s is %d characters, longer than 64", show(v), n)

@@ -132,14 +132,15 @@ rows, problems = load(HEADER .. GOOD .. "bob,Bob,bob@example.com,,platform,root,
 t.is(#rows, 1, "valid rows are returned alongside problems")
 
 -- 4. BOM, CRLF, quoted fields with commas, quotes and newlines; normalisation
-rows, problems = load("\xEF\xBB\xBF" .. HEADER:gsub("\n", "\r\n") ..
-  "  alice.wang ,\"Wang, \"\"Ali\"\"\nAlice\",alice@example.com,+86-138-0000-0001,platform," ..
-  "admin,\" prod ; dev;test \",CC1,NO\r\n" ..
-  "bob,Bob,bob@example.com,,platform,viewer,dev,CC1,\r\n")
+rows, problems = load("\xEF\xBB\xBF" .. HEADER:gsub("\n", ",notes\r\n") ..
+  "  alice.wang ,\"Wang, \"\"Ali\"\" Alice\",alice@example.com,+86-138-0000-0001,platform," ..
+  "admin,\" prod ; dev;test \",CC1,NO,\"two\nlines\"\r\n" ..
+  "bob,Bob,bob@example.com,,platform,viewer,dev,CC1,,\r\n")
 t.is(problems, "", "BOM + CRLF + quoted fields: no problems")
 local a, b = rows[1] or {}, rows[2] or {}
 t.is(a.username, "alice.wang", "username trimmed")
-t.is(a.display_name, "Wang, \"Ali\"\nAlice", "quoted display_name with comma, quotes, newline")
+t.is(a.display_name, "Wang, \"Ali\" Alice", "quoted display_name with comma and quotes")
+t.is(a.notes, "two\nlines", "a quoted extra column keeps its newline")
 t.is(a.phone, "+8613800000001", "phone dashes stripped")
 t.is(b.phone, nil, "empty phone is no phone")
 t.is(table.concat(a.environments or {}, ","), "dev,test,prod", "environments normalised to canonical order")
@@ -190,4 +191,11 @@ t.is(roster.format_problems({ "a", "b" }, 1), "a\n... and 1 more", "max is honou
 t.is(roster.format_problems({}), "", "no problems: empty string")
 
 for _, f in ipairs(tmpfiles) do os.remove(f) end
+-- a display name with a line break (a quoted field) would break CAM remarks
+do
+  local _, probs, path = load(HEADER .. '"ann.li","Ann\nLi",ann@example.com,,platform,viewer,dev,CC1,yes\n')
+  t.like(probs, path:gsub("%p", "%%%0") .. ":2: display_name .- has a control character",
+         "a display name with a line break is refused")
+end
+
 t.done()
