@@ -39,14 +39,12 @@ function M.find_workspace(e)
     end
     token = r.PaginationToken
   until token == nil or token == ""
-  if next(uins, next(uins)) then
+  local owners = {}
+  for u in pairs(uins) do owners[#owners + 1] = u end
+  if #owners > 1 then
+    table.sort(owners)
     error(("workspaces of more than one former %s (owner-uin %s): decide by hand")
-          :format(e.username, table.concat((function()
-            local l = {}
-            for u in pairs(uins) do l[#l + 1] = u end
-            table.sort(l)
-            return l
-          end)(), ", ")), 0)
+          :format(e.username, table.concat(owners, ", ")), 0)
   end
   return found
 end

@@ -189,15 +189,19 @@ def snapshot(sb, regions=REGIONS):
             text = text.replace(k, ids[k])
         return text
 
+    def norm_tags(obj):
+        # owner-uin holds a UIN, which differs between two accounts.
+        return {k: ids.get(v, v) if k == "owner-uin" else v for k, v in tags(obj).items()}
+
     for owner, region, e in raw_envs:
         s["envs"].setdefault(owner, []).append(
             {"region": region, "status": e["Status"], "alias": e["Alias"],
-             "package": e["PackageId"], "tags": tags(e)})
+             "package": e["PackageId"], "tags": norm_tags(e)})
     for owner, region, i in raw_insts:
         ts = tasks(sb, i["InstanceId"], region)
         s["instances"].setdefault(owner, []).append(
             {"region": region, "state": i["InstanceState"], "bundle": i["BundleId"],
-             "blueprint": i["BlueprintId"], "name": i["InstanceName"], "tags": tags(i)})
+             "blueprint": i["BlueprintId"], "name": i["InstanceName"], "tags": norm_tags(i)})
         s["assistant"].setdefault(owner, []).extend(
             sorted((t["TaskStatus"], t.get("CommandName", ""), script_id(norm(content(t))))
                    for t in ts))
