@@ -77,12 +77,12 @@ tests/node_modules/.package-lock.json: tests/package.json
 
 # Everything, ending with prove's summary.  Lua tests run under ./tcrun,
 # found through PATH; ASan needs no leak checker inside prove's pipes.
-test: tcrun unit tests/node_modules/.package-lock.json
+test: deps tcrun unit tests/node_modules/.package-lock.json
 	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	prove -j2 --timer $(UNIT_BIN) tests/host tests/lua tests/e2e tests/sandbox
 
-run: tcrun
+run: deps tcrun
 	@sh samples/run.sh
 
 sandbox:
