@@ -11,7 +11,8 @@ mkdir -p "$out"
 python3 tests/sandbox/tcsandbox --port 0 --async-delay-ms 500 \
 	--state "$out/sandbox-state.json" >"$out/sandbox.out" 2>"$out/sandbox.log" &
 sandbox=$!
-trap 'kill $sandbox 2>/dev/null || true' EXIT INT TERM
+trap 'kill $sandbox 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM HUP PIPE
 i=0
 until grep -q 'listening on' "$out/sandbox.out" 2>/dev/null; do
 	i=$((i + 1))
