@@ -6,31 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "journal.h"
 
 struct journal {
 	int fd;
 	char path[];
 };
-
-static int mkdir_p(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
 
 struct journal *journal_open(const char *path, int mkdirs, char *err,
                              size_t errlen)
@@ -43,10 +28,17 @@ struct journal *journal_open(const char *path, int mkdirs, char *err,
 		return NULL;
 	}
 	memcpy(j->path, path, n + 1);
-	if (mkdirs && mkdir_p(j->path) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(j);
-		return NULL;
+	if (mkdirs && strrchr(j->path, '/') > j->path) {
+		int rc;
+
+		*strrchr(j->path, '/') = '\0';   /* the folder, briefly */
+		rc = fs_mkdirs(j->path);
+		j->path[strlen(j->path)] = '/';
+		if (rc != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(j);
+			return NULL;
+		}
 	}
 	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (j->fd < 0) {

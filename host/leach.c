@@ -136,7 +136,7 @@ static int each_k(lua_State *L, int status, lua_KContext ctx)
  * at once, and returns how many returned normally and a list of
  * {index, row, error, traceback} for those that raised.  Must run in a
  * tcrun task (the main chunk or a row). */
-static int each_start(lua_State *L)
+int leach_each(lua_State *L)
 {
 	struct task *parent = sched_current(L);
 	lua_Integer n, parallel = default_parallel;
@@ -206,14 +206,13 @@ static int each_start(lua_State *L)
 	return lua_yieldk(L, 0, (lua_KContext)e, each_k);
 }
 
-int leach_each(lua_State *L)
+void leach_init(lua_State *L)
 {
 	if (luaL_newmetatable(L, EACH_TYPE)) {
 		lua_pushcfunction(L, each_gc);
 		lua_setfield(L, -2, "__gc");
 	}
 	lua_pop(L, 1);
-	return each_start(L);
 }
 
 static int sleep_k(lua_State *L, int status, lua_KContext ctx)

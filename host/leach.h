@@ -9,6 +9,9 @@
 
 #include <lua.h>
 
+/* Registers tc.each's metatable (once per state). */
+void leach_init(lua_State *L);
+
 /* Rows in flight when tc.each's opts name none (--parallel). */
 void leach_config(int parallel);
 

@@ -4,11 +4,9 @@
  * and tc.sleep in leach.c, tc.password in lsecret.c.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -16,6 +14,7 @@
 #include <lualib.h>
 
 #include "creds.h"
+#include "fsutil.h"
 #include "http.h"
 #include "journal.h"
 #include "lcall.h"
@@ -99,23 +98,8 @@ static int tc_isatty(lua_State *L)
 static int tc_mkdir(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	size_t n = strlen(path);
-	char *p = strdup(path);
-	int rc = 0;
 
-	if (!p)
-		return luaL_error(L, "out of memory");
-	for (size_t i = 1; i <= n && rc == 0; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
-		if (i < n)
-			p[i] = '/';
-	}
-	free(p);
-	if (rc != 0)
+	if (fs_mkdirs(path) != 0)
 		return luaL_fileresult(L, 0, path);
 	lua_pushboolean(L, 1);
 	return 1;
@@ -244,6 +228,7 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 	lua_setmetatable(L, -2);
 	lua_setfield(L, LUA_REGISTRYINDEX, RUNTIME_TYPE);
 	lcall_init(L);
+	leach_init(L);
 
 	leach_config(cfg->parallel);
 	rt->dry_run = cfg->dry_run;

@@ -37,7 +37,6 @@ for _, e in ipairs(rows) do
   local s, err = settings_for(e.business_unit)
   if not s then io.stderr:write("tcrun: ", err, "\n") return 2 end
   if e.workspace then regions.env[s.env_region], regions.server[s.server_region] = true, true end
-  local asked = { e.role }
   if not offered(s.roles, e.role) then
     unit_problems[#unit_problems + 1] = ("%s:%d: role '%s' is not one business unit '%s' offers")
       :format(pos[1], e.line, e.role, e.business_unit)
@@ -47,7 +46,7 @@ for _, e in ipairs(rows) do
       unit_problems[#unit_problems + 1] = ("%s:%d: environment '%s' is not one business unit '%s' "
         .. "offers"):format(pos[1], e.line, env, e.business_unit)
     end
-    local g = env .. "-" .. asked[1]
+    local g = env .. "-" .. e.role
     if not seen[g] then seen[g] = true; groups[#groups + 1] = g end
   end
 end
