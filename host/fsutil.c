@@ -2,9 +2,11 @@
  * fsutil.c: file-system helpers (see fsutil.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 
@@ -27,4 +29,101 @@ int fs_mkdirs(const char *dir)
 	}
 	free(p);
 	return rc;
+}
+
+int fs_atomic_open(struct fs_atomic *f, const char *path, int mode)
+{
+	static unsigned serial;
+	size_t cap = strlen(path) + 64;
+	int fd = -1, e;
+
+	memset(f, 0, sizeof *f);
+	f->path = strdup(path);
+	f->tmp = malloc(cap);
+	if (!f->path || !f->tmp) {
+		e = ENOMEM;
+		goto fail;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		snprintf(f->tmp, cap, "%s.tmp.%ld.%u", path, (long)getpid(),
+		         serial++);
+		fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		          (mode_t)mode);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (!(f->fp = fdopen(fd, "w"))) {
+		e = errno;
+		close(fd);
+		unlink(f->tmp);
+		goto fail;
+	}
+	return 0;
+fail:
+	free(f->path);
+	free(f->tmp);
+	memset(f, 0, sizeof *f);
+	errno = e;
+	return -1;
+}
+
+/* Syncs the folder holding path, so the rename survives a crash.  Best
+ * effort: the rename is already done. */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return;
+	if ((fd = open(dir, O_RDONLY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int fs_atomic_commit(struct fs_atomic *f, int err)
+{
+	FILE *fp = f->fp;
+	int e = err;
+
+	f->fp = NULL;
+	if (!e && (fflush(fp) != 0 || ferror(fp)))
+		e = errno ? errno : EIO;
+	if (!e && fsync(fileno(fp)) != 0)
+		e = errno;
+	if (fclose(fp) != 0 && !e)
+		e = errno;
+	if (!e && rename(f->tmp, f->path) != 0)
+		e = errno;
+	if (e)
+		unlink(f->tmp);
+	else
+		sync_dir(f->path);
+	return e;
+}
+
+void fs_atomic_free(struct fs_atomic *f)
+{
+	if (f->fp) {
+		fclose(f->fp);
+		f->fp = NULL;
+		unlink(f->tmp);
+	}
+	free(f->path);
+	free(f->tmp);
+	f->path = NULL;
+	f->tmp = NULL;
 }

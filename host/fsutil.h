@@ -1,11 +1,48 @@
 /*
- * fsutil.h: file-system helpers shared by the journal and tc.mkdir.
+ * fsutil.h: file-system helpers: folders for journals and reports, and
+ * files that appear whole or not at all (the CSV writer's).
  */
 #ifndef TCRUN_FSUTIL_H
 #define TCRUN_FSUTIL_H
 
+#include <stdio.h>
+
 /* Creates dir and its missing parents, each with mode 0700 (they may hold
  * journals and initial passwords).  Returns 0, or -1 with errno set. */
 int fs_mkdirs(const char *dir);
+
+/*
+ * A file written under a temporary name next to its path and renamed onto
+ * the path only once complete and synced, so nothing half-written ever
+ * appears there, whatever happens to the process:
+ *
+ *   struct fs_atomic f;
+ *   if (fs_atomic_open(&f, path, 0600) != 0) ... errno says why
+ *   fputs(..., f.fp);
+ *   rc = fs_atomic_commit(&f, 0);      0, or an errno: path untouched
+ *   fs_atomic_free(&f);
+ *
+ * fs_atomic_free without a commit discards the file.
+ */
+struct fs_atomic {
+	FILE *fp;       /* the temporary file; NULL once committed or freed */
+	char *path;     /* where it goes */
+	char *tmp;      /* path.tmp.PID.N */
+};
+
+/* Creates the temporary file with O_CREAT|O_EXCL and mode (less the
+ * umask), so the mode holds from the first byte.  0, or -1 with errno set
+ * and nothing to free. */
+int fs_atomic_open(struct fs_atomic *f, const char *path, int mode);
+
+/* Flushes, fsyncs, closes and renames the file onto its path, then syncs
+ * the folder.  err, when not 0, is an earlier write error: the file is
+ * discarded and err returned.  Returns 0 or an errno; the temporary file
+ * is gone either way, and f->path stays for the caller's message. */
+int fs_atomic_commit(struct fs_atomic *f, int err);
+
+/* Removes the temporary file if still open, and frees the names.
+ * Idempotent. */
+void fs_atomic_free(struct fs_atomic *f);
 
 #endif

@@ -9,6 +9,10 @@
  * drags in some thirty libraries (LDAP, Kerberos, GnuTLS for RTMP, ...)
  * whose loading costs about 10 ms, three times the rest of tcrun's
  * start-up, and a script that makes no call should not pay for them.
+ *
+ * The newest libcurl feature used is CURLOPT_PROTOCOLS_STR (7.85.0), so an
+ * older library is refused when it loads, with that reason, rather than
+ * silently ignoring the option (curl_easy_setopt would fail quietly).
  */
 #include <dlfcn.h>
 #include <poll.h>
@@ -20,9 +24,14 @@
 
 #include "http.h"
 
+/* CURLOPT_PROTOCOLS_STR came with 7.85.0. */
+#define CURL_NEEDED 0x075500
+#define CURL_NEEDED_TEXT "7.85.0"
+
 /* The libcurl functions we use, resolved by load_curl(). */
 static struct {
 	CURLcode (*global_init)(long);
+	curl_version_info_data *(*version_info)(CURLversion);
 	CURLM *(*multi_init)(void);
 	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
 	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
@@ -47,6 +56,7 @@ static char load_error[256];
 static int load_curl(void)
 {
 	static int state;   /* 0 not tried, 1 loaded, -1 failed */
+	curl_version_info_data *info;
 	void *lib;
 
 	if (state)
@@ -60,9 +70,10 @@ static int load_curl(void)
 #define SYM(field, name) \
 	if (!(*(void **)&cu.field = dlsym(lib, name))) { \
 		snprintf(load_error, sizeof load_error, "libcurl has no %s " \
-		         "(7.66 or later needed)", name); \
+		         "(" CURL_NEEDED_TEXT " or later needed)", name); \
 		return -1; \
 	}
+	SYM(version_info, "curl_version_info")
 	SYM(global_init, "curl_global_init")
 	SYM(multi_init, "curl_multi_init")
 	SYM(multi_setopt, "curl_multi_setopt")
@@ -80,6 +91,13 @@ static int load_curl(void)
 	SYM(slist_append, "curl_slist_append")
 	SYM(slist_free_all, "curl_slist_free_all")
 #undef SYM
+	if (!(info = cu.version_info(CURLVERSION_NOW)) ||
+	    info->version_num < CURL_NEEDED) {
+		snprintf(load_error, sizeof load_error, "libcurl %s is too "
+		         "old (" CURL_NEEDED_TEXT " or later needed)",
+		         info && info->version ? info->version : "?");
+		return -1;
+	}
 	if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(load_error, sizeof load_error, "libcurl failed to "
 		         "initialise");

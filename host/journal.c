@@ -11,6 +11,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "json.h"
 
 struct journal {
 	int fd;
@@ -72,6 +73,54 @@ int journal_append(struct journal *j, const char *line, size_t len)
 		return -1;
 	}
 	return fdatasync(j->fd);
+}
+
+static void put_field(struct json_buf *b, const char *name, const char *v)
+{
+	json_put_raw(b, ",\"", 2);
+	json_put_raw(b, name, strlen(name));
+	json_put_raw(b, "\":", 2);
+	json_put_string(b, v ? v : "", v ? strlen(v) : 0);
+}
+
+int journal_format(const struct journal_entry *e, struct json_buf *b)
+{
+	char stamp[32];
+	struct tm tm;
+
+	gmtime_r(&e->time, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_put_raw(b, "{\"time\":", 8);
+	json_put_string(b, stamp, strlen(stamp));
+	put_field(b, "service", e->service);
+	put_field(b, "action", e->action);
+	put_field(b, "region", e->region);
+	json_put_raw(b, ",\"params\":", 10);
+	if (e->params)
+		json_put_raw(b, e->params, strlen(e->params));
+	else
+		json_put_raw(b, "{}", 2);
+	put_field(b, "request_id", e->request_id);
+	put_field(b, "outcome", e->outcome);
+	if (e->code) {
+		put_field(b, "code", e->code);
+		put_field(b, "message", e->message);
+	}
+	json_put_raw(b, ",\"attempts\":", 12);
+	json_put_int(b, e->attempts);
+	json_put_raw(b, "}", 1);
+	return b->oom ? -1 : 0;
+}
+
+int journal_record(struct journal *j, const struct journal_entry *e)
+{
+	struct json_buf b = { 0 };
+	int rc = journal_format(e, &b);
+
+	if (rc == 0)
+		rc = journal_append(j, b.str, b.len);
+	json_buf_free(&b);
+	return rc;
 }
 
 const char *journal_path(const struct journal *j)

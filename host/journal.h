@@ -3,15 +3,29 @@
  *
  * The file is created with mode 0600 and opened O_APPEND; each line is
  * written with one write(2) and then fdatasync'ed, so a run killed at any
- * point leaves every line it finished and no partial line.  The caller
- * builds the lines (already redacted); this unit only stores them.
+ * point leaves every line it finished and no partial line.
+ * journal_record formats one write call's line from its parts (the
+ * params come already redacted); journal_append stores any line.
  */
 #ifndef TCRUN_JOURNAL_H
 #define TCRUN_JOURNAL_H
 
 #include <stddef.h>
+#include <time.h>
 
 struct journal;
+struct json_buf;
+
+/* One write call, as its journal line records it. */
+struct journal_entry {
+	time_t time;
+	const char *service, *action, *region;   /* NULL = "" */
+	const char *params;         /* JSON text, secrets already redacted */
+	const char *request_id;     /* NULL = "" */
+	const char *outcome;        /* "ok", "error" or "interrupted" */
+	const char *code, *message; /* with "error" only; else NULL */
+	int attempts;
+};
 
 /* Opens (creating parent folders when mkdirs) or returns NULL with a
  * reason in err. */
@@ -19,6 +33,11 @@ struct journal *journal_open(const char *path, int mkdirs, char *err,
                              size_t errlen);
 /* Appends line and a newline; 0 or -1 (errno set). */
 int journal_append(struct journal *j, const char *line, size_t len);
+/* Appends e's line: {"time", "service", "action", "region", "params",
+ * "request_id", "outcome"[, "code", "message"], "attempts"}.  0 or -1. */
+int journal_record(struct journal *j, const struct journal_entry *e);
+/* The line journal_record writes, appended to out; 0 or -1 (memory). */
+int journal_format(const struct journal_entry *e, struct json_buf *out);
 const char *journal_path(const struct journal *j);
 void journal_close(struct journal *j);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 struct parser {
 	const char *text;
@@ -74,51 +75,6 @@ static void skip_ws(struct parser *p)
 			break;
 		p->pos++;
 	}
-}
-
-/* Length of the well-formed UTF-8 sequence at s (n > 0 bytes left), or 0
- * for overlong forms, surrogates, code points past U+10FFFF and
- * truncation. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	if (n < 2 || (s[1] & 0xc0) != 0x80)
-		return 0;
-	if (c < 0xe0)
-		return 2;
-	if (n < 3 || (s[2] & 0xc0) != 0x80)
-		return 0;
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
-		return 0;
-	if (c < 0xf0)
-		return 3;
-	if (n < 4 || (s[3] & 0xc0) != 0x80)
-		return 0;
-	if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return 4;
-}
-
-int json_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len) {
-		if (u[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (!(n = utf8_seq(u + i, len - i)))
-			return 0;
-		i += n;
-	}
-	return 1;
 }
 
 static long hex4(const char *s)

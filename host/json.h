@@ -54,10 +54,6 @@ void json_free(struct json_value *v);
  * or NULL (also when v is no object). */
 const struct json_value *json_get(const struct json_value *v, const char *key);
 
-/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code
- * points past U+10FFFF), else 0.  The writer does not check; callers do. */
-int json_utf8_valid(const char *s, size_t len);
-
 /* Growable output buffer for the writer; str is NUL-ended, NULL until used. */
 struct json_buf { char *str; size_t len, cap; int oom; };
 void json_buf_free(struct json_buf *b);

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "ljson.h"
 #include "lsecret.h"
+#include "utf8.h"
 
 #if LUA_MAXINTEGER < INT64_MAX
 #error "tcrun.json needs 64-bit Lua integers"
@@ -184,7 +185,7 @@ static int encode_table(struct enc *e, int idx, int depth)
 
 		if (i > 0 && put(e, ",", 1))
 			return -1;
-		if (!json_utf8_valid(k.s, k.len))
+		if (!utf8_valid(k.s, k.len))
 			return efail(e, "invalid UTF-8 in a key");
 		if (json_put_string(e->out, k.s, k.len) || put(e, ":", 1))
 			return efail(e, "out of memory");
@@ -229,7 +230,7 @@ static int encode_value(struct enc *e, int idx, int depth)
 		return rc ? efail(e, "out of memory") : 0;
 	case LUA_TSTRING:
 		s = lua_tolstring(L, idx, &len);
-		if (!json_utf8_valid(s, len))
+		if (!utf8_valid(s, len))
 			return efail(e, "invalid UTF-8 in a string");
 		if (json_put_string(e->out, s, len))
 			return efail(e, "out of memory");

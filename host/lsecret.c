@@ -28,6 +28,16 @@ int lsecret_is_secret_key(const char *key)
 	return 0;
 }
 
+int lsecret_fields(lua_State *L)
+{
+	lua_newtable(L);
+	for (int i = 0; secret_keys[i]; i++) {
+		lua_pushstring(L, secret_keys[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
 /* __gc: wipes the bytes before the memory is reused. */
 static int secret_gc(lua_State *L)
 {

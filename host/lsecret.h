@@ -33,6 +33,10 @@ void lsecret_hide_fields(lua_State *L, int idx);
 /* Whether a field name names a secret (the keys above). */
 int lsecret_is_secret_key(const char *key);
 
+/* tc.secret_fields() -> a new array of those field names, so Lua code
+ * that prints API values redacts the same fields the host does. */
+int lsecret_fields(lua_State *L);
+
 /* tc.password([length]) -> secret: random, with upper and lower case
  * letters, a digit and a symbol, as CAM's default password rule asks. */
 int lsecret_password(lua_State *L);

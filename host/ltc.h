@@ -4,8 +4,9 @@
  *   tc.call(service, action [, params [, opts]]) -> Response
  *   tc.each(rows, fn [, opts])                   -> nok, failures
  *   tc.sleep(seconds), tc.password([n]), tc.is_write(action),
- *   tc.rate_limit(service, action, n), tc.log(...), tc.warn(...),
- *   tc.journal_path(), tc.isatty([fd]), tc.mkdir(path)
+ *   tc.is_transient(err), tc.is_secret(v), tc.rate_limit(service, action,
+ *   n), tc.log(...), tc.warn(...), tc.journal_path(), tc.isatty([fd]),
+ *   tc.mkdir(path), tc.secret_fields()
  *   tc.dry_run, tc.region, tc.parallel, tc.version, tc.home
  *
  * ltc_open builds the table around one runtime (HTTP, rate limits,
@@ -16,21 +17,10 @@
 
 #include <lua.h>
 
+#include "runtime.h"   /* struct tc_config */
+
 struct http;
 
-struct tc_config {
-	const char *profile;        /* NULL: TCCLI_PROFILE, env, default */
-	const char *region;         /* NULL: from the credentials' source */
-	const char *endpoint;       /* NULL: https://<service>.tencentcloudapi.com */
-	int allow_http;             /* plain http to a non-loopback endpoint */
-	int dry_run;
-	int parallel;               /* rows in flight in tc.each */
-	double rate_limit;          /* calls/s per action; 0 = none */
-	int retries;                /* per call, after the first attempt */
-	double timeout;             /* seconds per attempt */
-	const char *journal;        /* NULL: a default file on first write */
-	const char *script;         /* names the default journal */
-};
 
 /* Pushes nothing; on failure returns -1 with a one-line reason. */
 int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,

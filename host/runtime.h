@@ -1,17 +1,34 @@
 /*
  * runtime.h: the state the tc bindings share, one per Lua state: HTTP,
- * rate limits, credentials, endpoint, journal.  Created by ltc_open as a
- * userdata anchored in the registry, and passed to every tc function as
- * upvalue 1.  Lua never sees its fields: the secret key lives here.
+ * rate limits, credentials, endpoint, journal.  runtime_new builds it
+ * from the command line's settings as a userdata anchored in the
+ * registry; ltc.c passes it to every tc function as upvalue 1.  Lua never
+ * sees its fields: the secret key lives here.
  */
 #ifndef TCRUN_RUNTIME_H
 #define TCRUN_RUNTIME_H
 
+#include <stddef.h>
+
 #include <lua.h>
 
 #include "creds.h"
+#include "endpoint.h"
 
-#define RUNTIME_TYPE "tcrun.runtime"
+/* The run's settings, from the command line. */
+struct tc_config {
+	const char *profile;        /* NULL: TCCLI_PROFILE, env, default */
+	const char *region;         /* NULL: from the credentials' source */
+	const char *endpoint;       /* NULL: https://<service>.tencentcloudapi.com */
+	int allow_http;             /* plain http to a non-loopback endpoint */
+	int dry_run;
+	int parallel;               /* rows in flight in tc.each */
+	double rate_limit;          /* calls/s per action; 0 = none */
+	int retries;                /* per call, after the first attempt */
+	double timeout;             /* seconds per attempt */
+	const char *journal;        /* NULL: a default file on first write */
+	const char *script;         /* names the default journal */
+};
 
 struct runtime {
 	struct http *http;
@@ -21,21 +38,34 @@ struct runtime {
 	char creds_err[640];
 	char region[64];
 	int have_endpoint;
-	char ep_scheme[8];
-	char ep_host[256];          /* as in a URL: "127.0.0.1", "[::1]" */
-	int ep_port;
+	struct endpoint ep;
 	int dry_run, retries;
 	double timeout;
-	struct journal *journal;
+	struct journal *journal;    /* NULL until the first write */
 	int journal_failed;
 	char *journal_want;         /* --journal, or NULL for the default */
 	char *script;
 };
+
+/* Builds the runtime from cfg (loads credentials, resolves the region,
+ * parses the endpoint) and pushes it.  Returns it, or NULL with a
+ * one-line reason in err (nothing pushed).  May raise (memory). */
+struct runtime *runtime_new(lua_State *L, const struct tc_config *cfg,
+                            char *err, size_t errlen);
+
+/* The runtime of L, or NULL before runtime_new. */
+struct runtime *runtime_get(lua_State *L);
 
 /* The runtime of a tc function (upvalue 1). */
 static inline struct runtime *runtime_of(lua_State *L)
 {
 	return lua_touserdata(L, lua_upvalueindex(1));
 }
+
+/* The journal, opened (and its folders made) at the first write: the
+ * --journal file, or journal_default_path's.  NULL when it cannot be
+ * opened; that is said once on stderr, and every later write is refused
+ * too. */
+struct journal *runtime_journal(struct runtime *rt);
 
 #endif

@@ -17,7 +17,7 @@
 #include <lua.h>
 #include <lualib.h>
 
-#include "lcall.h"
+#include "lerror.h"
 #include "lcsv.h"
 #include "ljson.h"
 #include "ltc.h"
@@ -154,7 +154,7 @@ static int pmain(lua_State *L)
 	} else if (status == 1) {
 		fprintf(stderr, "tcrun: %s\n", lua_tostring(L, -1));
 		lua_pop(L, 1);
-		pr->code = lcall_error_status(L);
+		pr->code = lerror_status(L);
 	} else if (nres == 0 || lua_isnil(L, -nres) ||
 	           (lua_isboolean(L, -nres) && lua_toboolean(L, -nres))) {
 		pr->code = EXIT_OK;

@@ -14,7 +14,8 @@ local ok, r = pcall(function()
                  { timeout = tonumber(arg[2]), idempotent = arg[3] ~= "no" })
 end)
 if ok then print("ok", r.RequestId) return end
-print("error", r.code, r.message, r.request_id, r.service, r.action, r.attempts)
+print("error", r.code, r.message, r.request_id, r.service, r.action, r.attempts,
+      tostring(r.transient), tostring(tc.is_transient(r)))
 print("tostring", tostring(r))
 ''')
 
@@ -40,8 +41,9 @@ t.eq((r.out[:2], n), ("ok", 2), "a reset connection is retried")
 r, n = run(call, "AddUser", fail="FailedOperation.UserNameExist:5")
 t.eq(n, 1, "other API errors are not retried")
 fields = r.out.splitlines()[0].split("\t")
-t.eq(fields, ["error", "FailedOperation.UserNameExist", "injected", "capture-1", "cam", "AddUser", "1"],
-     "the error is a table: code, message, request_id, service, action, attempts")
+t.eq(fields, ["error", "FailedOperation.UserNameExist", "injected", "capture-1", "cam", "AddUser", "1",
+              "false", "false"],
+     "the error is a table: code, message, request_id, service, action, attempts, transient")
 t.like(r.out, "tostring\t%s:3: cam.AddUser: FailedOperation.UserNameExist: injected (RequestId capture-1)"
        % call, "tostring reads well, with the recipe's position")
 
@@ -60,8 +62,21 @@ t.like(r.out, "timed out", "and says it timed out")
 r, n = run(call, "CreateEnv", "30", "no", reset="1")
 t.eq((n, r.out.split("\t")[1]), (1, "ClientError.NetworkError"),
      "idempotent = false: a lost answer is not sent again")
+t.eq(r.out.splitlines()[0].split("\t")[-2:], ["true", "true"],
+     "a lost answer is transient: the host's class, for recipes to decide")
 r, n = run(call, "CreateEnv", "30", "no", fail="InternalError:1")
 t.eq(n, 1, "idempotent = false: an InternalError is not sent again")
+t.eq(r.out.splitlines()[0].split("\t")[-2:], ["true", "true"], "so is an InternalError")
+r, n = run("--retries", "0", call, status="503:1")
+t.eq(r.out.splitlines()[0].split("\t")[-2:], ["true", "true"], "and HTTP 503")
+r, n = run("--retries", "0", call, fail="RequestLimitExceeded:1")
+t.eq(r.out.splitlines()[0].split("\t")[-2:], ["true", "true"], "and throttling")
+r, n = run("--retries", "0", call, status="403:1")
+t.eq(r.out.splitlines()[0].split("\t")[-2:], ["false", "false"], "HTTP 403 is not transient")
+r = tcrun(script('print(tc.is_transient("InternalError"), tc.is_transient({ code = "InternalError", '
+                 'transient = true }), tc.is_transient(nil))'))
+t.eq(r.out.split(), ["false", "false", "false"],
+     "tc.is_transient: only tc.call's own errors count, not look-alikes")
 r, n = run(call, "CreateEnv", "30", "no", fail="RequestLimitExceeded:1")
 t.eq((n, r.out[:2]), (2, "ok"), "idempotent = false: a throttled call is still retried")
 
@@ -81,4 +96,12 @@ with Capture(fail="AuthFailure.SignatureFailure:1") as cap:
     t.eq(r.rc, 3, "an unhandled API error: exit 3")
     t.like(r.err.splitlines()[0], "cam.GetUser: AuthFailure.SignatureFailure: injected (RequestId capture-1)",
            "an unhandled API error prints one line first")
+
+# The field names the host treats as secrets reach Lua from the host.
+r = tcrun(script('local f = tc.secret_fields(); f[1] = "x"; '
+                 'print(table.concat(tc.secret_fields(), " ")); '
+                 'print(tc.is_secret(tc.password()), tc.is_secret("<secret>"))'))
+t.eq(r.out.splitlines()[0].split(), ["Password", "SecretKey", "SecretAccessKey", "TmpSecretKey",
+                                      "Token", "PrivateKey"], "tc.secret_fields(): the host's list, a fresh copy each time")
+t.eq(r.out.splitlines()[1].split(), ["true", "false"], "tc.is_secret tells a secret from its text")
 t.done()

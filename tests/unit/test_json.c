@@ -319,9 +319,6 @@ static void test_write(void)
 	is_str(b.str, "-9223372036854775808 9223372036854775807 0 -7",
 	       "write integers");
 	json_buf_free(&b);
-	ok(json_utf8_valid("\xc3\xa9", 2) && !json_utf8_valid("\xc3\x28", 2) &&
-	   !json_utf8_valid("\xf4\x90\x80\x80", 4) &&
-	   !json_utf8_valid("\xe2\x82", 2), "json_utf8_valid");
 }
 
 /* Lua chunks with `json` and `NULLUD` (a NULL light userdata) as globals.
