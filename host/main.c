@@ -36,6 +36,9 @@ static const char usage_text[] =
 "  --retries N        retries after a throttled, failed or timed-out\n"
 "                     attempt (default 4)\n"
 "  --timeout SECONDS  per attempt (default 30)\n"
+"  --config DIR       the admin's own business units, in DIR/bu/, searched\n"
+"                     before the shipped ones (also TCRUN_CONFIG; default\n"
+"                     $XDG_CONFIG_HOME/tcrun or ~/.config/tcrun)\n"
 "  --journal FILE     append every write call to FILE as a JSON line\n"
 "                     (default: a new file under\n"
 "                     ~/.local/state/tcrun/journal/ at the first write)\n"
@@ -79,7 +82,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_PROFILE = 256, O_REGION, O_ENDPOINT, O_ALLOW_HTTP, O_DRY_RUN,
-		O_PARALLEL, O_RATE, O_RETRIES, O_TIMEOUT, O_JOURNAL, O_VERSION
+		O_PARALLEL, O_RATE, O_RETRIES, O_TIMEOUT, O_JOURNAL, O_CONFIG,
+		O_VERSION
 	};
 	static const struct option longopts[] = {
 		{ "profile", required_argument, NULL, O_PROFILE },
@@ -92,6 +96,7 @@ int main(int argc, char **argv)
 		{ "retries", required_argument, NULL, O_RETRIES },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "journal", required_argument, NULL, O_JOURNAL },
+		{ "config", required_argument, NULL, O_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -155,6 +160,9 @@ int main(int argc, char **argv)
 			break;
 		case O_JOURNAL:
 			r.tc.journal = optarg;
+			break;
+		case O_CONFIG:
+			r.config = optarg;
 			break;
 		case 'v':
 			msg_verbosity = 2;

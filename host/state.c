@@ -56,6 +56,28 @@ static const char *home_dir(void)
 	return is_dir(TCRUN_DATADIR "/lua") ? TCRUN_DATADIR : TCRUN_SRCDIR;
 }
 
+/* The admin's own folder, searched before the shipped files (business
+ * units today): --config DIR, else $TCRUN_CONFIG, else
+ * $XDG_CONFIG_HOME/tcrun, else ~/.config/tcrun.  Pushes it, or nil when
+ * none can be named.  Upgrades and `make uninstall` never touch it. */
+static void push_config_dir(lua_State *L, const char *given)
+{
+	const char *env = getenv("TCRUN_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (given && *given)
+		lua_pushstring(L, given);
+	else if (env && *env)
+		lua_pushstring(L, env);
+	else if (xdg && *xdg)
+		lua_pushfstring(L, "%s/tcrun", xdg);
+	else if (home && *home)
+		lua_pushfstring(L, "%s/.config/tcrun", home);
+	else
+		lua_pushnil(L);
+}
+
 /* SCRIPT as given when it is a file; else a recipe of that name in the
  * installed recipes folder, then in the source tree's. */
 static int find_script(const char *script, char *out, size_t outlen)
@@ -126,6 +148,8 @@ static int pmain(lua_State *L)
 	lua_getglobal(L, "tc");
 	lua_pushstring(L, home);
 	lua_setfield(L, -2, "home");
+	push_config_dir(L, r->config);
+	lua_setfield(L, -2, "config_dir");
 	lua_pop(L, 1);
 
 	/* arg: the script at 0, its arguments at 1..n (as lua.c builds it) */

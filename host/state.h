@@ -19,6 +19,7 @@ enum tcrun_exit {
 struct run {
 	struct tc_config tc;
 	const char *script;     /* as given on the command line */
+	const char *config;     /* --config DIR, or NULL */
 	int argc;               /* script arguments */
 	char **argv;
 };

@@ -1,5 +1,8 @@
--- Defaults for every business unit.  recipes/bu/<business_unit>.lua, when
--- present, overrides any of these (tables merge key by key; lists replace).
+-- Defaults for every business unit.  Each unit is declared by a file of its
+-- own, recipes/bu/<business_unit>.lua (or bu/<business_unit>.lua in the
+-- configuration folder, tcrun --config), which overrides any of these
+-- (tables merge key by key; lists replace).  A roster row naming a unit
+-- that has no file is refused before any write.
 return {
   -- Where personal workspaces live.
   env_region = "ap-shanghai",        -- CloudBase environment

@@ -55,14 +55,15 @@ with Sandbox("--async-delay-ms", "100") as sb:
         sb, "ListGroupsForUser", {"SubUin": uin}, "GroupInfo"))
     t.eq((r.rc, groups), (0, ["dev-viewer"]), "a demotion leaves the old role groups")
 
-    # A business unit offers only some roles (a copy of recipes/ with one more unit).
-    rec = os.path.join(tmp, "recipes")
-    os.system("cp -r %s %s" % (os.path.join(SRC, "recipes"), rec))
-    with open(os.path.join(rec, "bu", "interns.lua"), "w") as f:
+    # A business unit offers only some roles (a unit of the admin's own,
+    # in the configuration folder).
+    conf = os.path.join(tmp, "conf")
+    os.makedirs(os.path.join(conf, "bu"))
+    with open(os.path.join(conf, "bu", "interns.lua"), "w") as f:
         f.write('return { roles = { "viewer" }, environments = { "dev", "test" } }\n')
     bad = roster("interns", "ivy.he,Ivy He,ivy.he@example.com,,interns,admin,dev;prod,CC-9,no")
     n = account.write_count(sb)
-    r = run(os.path.join(rec, "onboard.lua"), bad, "--out", os.path.join(tmp, "on"))
+    r = run("--config", conf, "onboard.lua", bad, "--out", os.path.join(tmp, "on"))
     t.eq(r.rc, 2, "a role or environment the unit does not offer: exit 2")
     t.like(r.err, "%s:2: role 'admin' is not one business unit 'interns' offers" % bad,
            "the role is named with file:line")
@@ -118,5 +119,5 @@ with Sandbox("--async-delay-ms", "100") as sb:
     sb.call("cam", "AttachUserPolicy", {"PolicyId": full, "AttachUin": gina})
     r = run("verify_isolation.lua", ws, "--out", os.path.join(tmp, "v"))
     t.eq(r.rc, 1, "Lighthouse full access on gina: the check fails")
-    t.like(r.out, "FAILED gina.wu: DescribeInstances listed", "naming her and what she could see")
+    t.like(r.out, "FAILED gina.wu at servers_listed: DescribeInstances listed", "naming her and what she could see")
 t.done()

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""One employee's failure does not stop the others.  A copy of recipes/
-gets bu/broken.lua, whose Lighthouse bundle the sandbox marks SOLD_OUT:
-that employee fails at the server step, the others complete, the summary
-names the failure and the exit status is 1.  A business unit without a
-file of its own gets the defaults.  A unit file that does not load stops
-the run before any write."""
+"""One employee's failure does not stop the others.  The configuration
+folder (--config) declares bu/broken.lua, whose Lighthouse bundle the
+sandbox marks SOLD_OUT: that employee fails at the server step, the others
+complete, the summary names the failure and the exit status is 1.  A
+business unit without a file of its own is refused before any write; an
+empty file declares it with the defaults.  A unit file that does not load
+stops the run before any write."""
 import csv
 import os
 import shutil
@@ -25,19 +26,30 @@ ROSTER = HEADER + (
 
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="tcrun-fail-")
-recipes = os.path.join(tmp, "recipes")
-shutil.copytree(os.path.join(SRC, "recipes"), recipes)
-with open(os.path.join(recipes, "bu", "broken.lua"), "w") as f:
+conf = os.path.join(tmp, "conf")
+units = os.path.join(conf, "bu")
+os.makedirs(units)
+with open(os.path.join(units, "broken.lua"), "w") as f:
     f.write('-- Test only: a bundle the sandbox reports as sold out.\n'
             'return { bundle_id = "bundle_starter_mc_small1_01" }\n')
-recipe = os.path.join(recipes, "onboard.lua")
 roster = os.path.join(tmp, "roster.csv")
 with open(roster, "w", encoding="utf-8") as f:
     f.write(ROSTER)
 out = os.path.join(tmp, "out")
 
 with Sandbox("--async-delay-ms", "100") as sb:
-    r = onboard(sb, roster, out, recipe=recipe, tap=t)
+    # marketing has no unit file: a typo would otherwise get the defaults.
+    w0 = write_count(sb)
+    r = onboard(sb, roster, out, "--config", conf, tap=t)
+    t.eq(r.rc, 2, "a business unit with no file: exit 2")
+    t.like(r.err, "%s:4: business unit 'marketing' is not declared (no marketing.lua in %s or "
+           % (roster, units), "named with file:line and where it was looked for")
+    t.eq(write_count(sb) - w0, 0, "and no write call")
+    t.ok(not os.path.exists(out), "and no output folder")
+    with open(os.path.join(units, "marketing.lua"), "w") as f:
+        f.write("return {}\n")
+
+    r = onboard(sb, roster, out, "--config", conf, tap=t)
     t.eq(r.rc, 1, "exit status 1 when one employee failed")
     t.like(r.out, "3 employee(s), 2 ok, 1 failed", "the screen summary counts the failure")
     t.like(r.out, "FAILED gina.wu at server", "and names the employee and the step")
@@ -64,7 +76,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
          [("bundle_starter_mc_med2_02", "lhbp-a1ubu224",
            {"owner": "hank.xu", "owner-uin": hank_uin, "managed-by": "tcrun",
             "business-unit": "marketing", "cost-center": "CC-3"})],
-         "a business unit without a file (marketing) gets the defaults, and its own name as tag")
+         "a unit declared by an empty file (marketing) gets the defaults, and its own name as tag")
     envs = sorted(tags(e)["owner"] for e in account.envs(sb, "ap-shanghai"))
     t.eq(envs, ["alice.wang", "gina.wu", "hank.xu"], "environments: gina.wu's was made before the failure")
     users = {u["Name"]: u["Uin"] for u in read(sb, "cam", "ListUsers")["Data"]}
@@ -79,17 +91,17 @@ with Sandbox("--async-delay-ms", "100") as sb:
 
     # Again: the two who completed make no write; gina.wu's server fails again.
     w0 = write_count(sb)
-    r = onboard(sb, roster, out, recipe=recipe, tap=t)
+    r = onboard(sb, roster, out, "--config", conf, tap=t)
     new = events(sb)[w0:]
     t.eq(r.rc, 1, "second run: still exit status 1")
     t.eq([(e["name"], e["error"]) for e in new], [("lighthouse.CreateInstances", 1)],
          "second run: the only write is gina.wu's CreateInstances, refused again")
 
     # A business-unit file that does not load: refused before any write.
-    with open(os.path.join(recipes, "bu", "broken.lua"), "w") as f:
+    with open(os.path.join(units, "broken.lua"), "w") as f:
         f.write("return { bundle_id = \n")
     w0 = write_count(sb)
-    r = onboard(sb, roster, os.path.join(tmp, "out2"), recipe=recipe)
+    r = onboard(sb, roster, os.path.join(tmp, "out2"), "--config", conf)
     t.ok(r.rc == 2 and "broken.lua" in r.err, "a unit file that does not load: exit 2, named",
          "rc %d\n%s" % (r.rc, r.err))
     t.eq(write_count(sb) - w0, 0, "and no write call")

@@ -33,6 +33,7 @@ base = {}
 th = threading.Thread(target=clean, args=(base,))
 th.start()
 with Sandbox("--async-delay-ms", "200", *FAULTS) as sb:
+    t.diag("fault seed %d (replay: TCSANDBOX_SEED=%d prove %s)" % (sb.seed, sb.seed, __file__))
     out = os.path.join(tmp, "out")
     runs = []
     for i in range(2):

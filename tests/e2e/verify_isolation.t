@@ -47,7 +47,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
     r = run("verify_isolation.lua", ROSTER, "--out", os.path.join(tmp, "v"))
     t.eq(r.rc, 1, "after a broad policy on alice: exit 1")
     t.like(r.out, "4 ok, 1 failed", "exactly one employee fails")
-    t.like(r.out, "FAILED alice.wang: DescribeEnvs listed 5 environment(s)",
+    t.like(r.out, "FAILED alice.wang at own_listed: DescribeEnvs listed 5 environment(s)",
            "the failure names alice and what she could see")
     t.eq(keys_left(), 0, "the temporary key is deleted even when a check fails")
 

@@ -108,8 +108,9 @@ def spawn_onboard(sb, roster, out, *extra, journal_dir=None, log_dir=None):
     """Starts onboarding in the background; returns the Popen (stdout and
     stderr go to files in log_dir)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT"))}
+           if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
     env.update(tcrun_env(sb, journal_dir))
+    env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tcrun-conf-")
     log_dir = log_dir or tempfile.mkdtemp(prefix="tcrun-log-")
     argv = [TCRUN, "--endpoint", sb.url] + list(extra) + ["onboard.lua", roster, "--out", out]
     with open(os.path.join(log_dir, "stdout"), "w") as o, \

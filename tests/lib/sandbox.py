@@ -9,12 +9,18 @@
         sb.kill()                           # SIGKILL; sb.start() brings it back
     # stopped, temp dir removed
 
+With --fault-rate or --reset-rate among the flags and no --seed, it adds
+--seed: $TCSANDBOX_SEED when set, else a random one; sb.seed holds it, and
+tests print it, so a failing fault test can be replayed with
+TCSANDBOX_SEED=N.
+
 It runs on port 0 in a fresh temp dir (state in sb.state_path), waits for the
 "tcsandbox listening on ..." line (bounded), and sets the root key through
 TENCENTCLOUD_SECRET_ID/KEY so tests never pick up a real key from the
 environment.  sb.env() gives the environment for running tcrun against it.
 """
 import os
+import random
 import re
 import select
 import shutil
@@ -40,6 +46,10 @@ class Sandbox:
     def __init__(self, *flags, secret_id=SECRET_ID, secret_key=SECRET_KEY, state=True,
                  start_timeout=20, keep_dir=False):
         self.flags = [str(f) for f in flags]
+        self.seed = None
+        if ({"--fault-rate", "--reset-rate"} & set(self.flags)) and "--seed" not in self.flags:
+            self.seed = int(os.environ.get("TCSANDBOX_SEED") or random.randrange(1 << 31))
+            self.flags += ["--seed", str(self.seed)]
         self.secret_id, self.secret_key = secret_id, secret_key
         self.owner_uin, self.appid = OWNER_UIN, APPID
         self.dir = tempfile.mkdtemp(prefix="tcsandbox-")

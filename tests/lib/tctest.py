@@ -70,13 +70,15 @@ def leaked(text, secrets=None):
 
 
 def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
-          files=(), tap=None, secrets=None):
-    """Runs ./tcrun with fake credentials and no profile files.  When tap is
-    given, records one test that no secret leaked into the output or into
-    the named files."""
+          files=(), tap=None, secrets=None, cwd=None):
+    """Runs ./tcrun (in cwd, when given) with fake credentials and no
+    profile files.  When tap is given, records one test that no secret
+    leaked into the output or into the named files."""
     e = {k: v for k, v in os.environ.items()
-         if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT"))}
+         if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
     e.update(FAKE)
+    # The developer's own ~/.config/tcrun is not the test's business.
+    e["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tcrun-conf-")
     # No test reaches the real API, even by mistake: without an endpoint,
     # calls go to a closed loopback port.
     e["TCRUN_ENDPOINT"] = "http://127.0.0.1:1"
@@ -92,7 +94,7 @@ def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
         argv += ["--endpoint", endpoint]
     argv += list(args)
     p = subprocess.run(argv, input=stdin, capture_output=True, text=True,
-                       env=e, timeout=timeout)
+                       env=e, timeout=timeout, cwd=cwd)
     r = Result(p.returncode, p.stdout, p.stderr)
     # Every run is scanned for the secret keys it was given, whether or not
     # the test asked; a leak fails the whole test file at once.

@@ -1,7 +1,7 @@
 #!/usr/bin/env tcrun
 -- args.lua: flags, values in both spellings, numbers, positionals, errors, usage.
 local t = dofile(os.getenv("TCRUN_SRCDIR") .. "/tests/lib/tap.lua")
-local args = require "args"
+local args = require "tcrun.args"
 
 local spec = {
   "roster",

@@ -1,7 +1,7 @@
 #!/usr/bin/env tcrun
 -- base64.lua: RFC 4648 vectors both ways, all 256 bytes, 64 KiB, bad input.
 local t = dofile(os.getenv("TCRUN_SRCDIR") .. "/tests/lib/tap.lua")
-local base64 = require "base64"
+local base64 = require "tcrun.base64"
 
 -- RFC 4648 section 10
 local vectors = {

@@ -2,7 +2,7 @@
 -- roster.lua: the sample loads clean; each malformed roster is reported as
 -- exact "file:line: message" lines, in line order; BOM, CRLF, quotes, extras.
 local t = dofile(os.getenv("TCRUN_SRCDIR") .. "/tests/lib/tap.lua")
-local roster = require "roster"
+local roster = require "tcrun.roster"
 local srcdir = os.getenv("TCRUN_SRCDIR")
 
 local HEADER = "username,display_name,email,phone,business_unit,role,environments,cost_center,workspace\n"
@@ -37,7 +37,8 @@ local rows, problems = roster.load(srcdir .. "/samples/roster.csv", roster.ONBOA
 t.is(#problems, 0, "samples/roster.csv has no problems")
 t.is(#rows, 6, "samples/roster.csv has 6 employees")
 local seen = { bu = {}, role = {}, no_ws = 0 }
-for _, r in ipairs(rows) do
+for _, row in ipairs(rows) do
+  local r = row.employee
   seen.bu[r.business_unit] = true
   seen.role[r.role] = true
   if r.workspace == false then seen.no_ws = seen.no_ws + 1 end
@@ -137,7 +138,7 @@ rows, problems = load("\xEF\xBB\xBF" .. HEADER:gsub("\n", ",notes\r\n") ..
   "admin,\" prod ; dev;test \",CC1,NO,\"two\nlines\"\r\n" ..
   "bob,Bob,bob@example.com,,platform,viewer,dev,CC1,,\r\n")
 t.is(problems, "", "BOM + CRLF + quoted fields: no problems")
-local a, b = rows[1] or {}, rows[2] or {}
+local a, b = rows[1] and rows[1].employee or {}, rows[2] and rows[2].employee or {}
 t.is(a.username, "alice.wang", "username trimmed")
 t.is(a.display_name, "Wang, \"Ali\" Alice", "quoted display_name with comma and quotes")
 t.is(a.notes, "two\nlines", "a quoted extra column keeps its newline")
@@ -146,13 +147,14 @@ t.is(b.phone, nil, "empty phone is no phone")
 t.is(table.concat(a.environments or {}, ","), "dev,test,prod", "environments normalised to canonical order")
 t.is(a.workspace, false, "workspace NO is false")
 t.is(b.workspace, true, "empty workspace is true")
-t.is(b.line, 4, "line counts the newline inside the quoted field")
+t.is(rows[2] and rows[2].line, 4, "line counts the newline inside the quoted field")
+t.is(b.line, nil, "the line is the row's, not a column of the employee")
 
 -- 5. extra columns are kept as-is; workspace defaults to yes when absent
 rows, problems = load("username,display_name,email,phone,business_unit,role,environments,cost_center,manager,laptop\n" ..
   "bob,Bob,bob@example.com,,research,developer,test,CC9,alice.wang,\" MacBook \"\n")
 t.is(problems, "", "extra columns are not problems")
-b = rows[1] or {}
+b = rows[1] and rows[1].employee or {}
 t.is(b.manager, "alice.wang", "extra column kept")
 t.is(b.laptop, " MacBook ", "extra column kept as-is, not trimmed")
 t.is(b.workspace, true, "no workspace column: workspace defaults to yes")
@@ -161,7 +163,7 @@ t.is(b.workspace, true, "no workspace column: workspace defaults to yes")
 rows, problems = load("username\nalice.wang\nbob\n", roster.OFFBOARD)
 t.is(problems, "", "offboard: a username-only file is valid")
 t.is(#rows, 2, "offboard: both leavers returned")
-t.is(rows[1] and rows[1].workspace, nil, "offboard: no workspace default")
+t.is(rows[1] and rows[1].employee.workspace, nil, "offboard: no workspace default")
 local _, got, path = load("username,role\nbob,root\nbob,viewer\n", roster.OFFBOARD)
 t.is(got, want(path, { { 2, "unknown role 'root' (expected viewer, developer, operator or admin)" },
                        { 3, "duplicate username 'bob' (first on line 2)" } }),
@@ -178,8 +180,10 @@ t.is(problems[1], missing .. ": No such file or directory", "missing file: path:
 path = write("")
 rows, problems = roster.load(path, roster.ONBOARD)
 t.is(problems[1], path .. ":1: missing header", "empty file: path:1: missing header")
-_, got, path = load(HEADER:gsub("\n", ",line\n") .. GOOD:gsub("\n", ",7\n"))
-t.is(got, want(path, { { 1, "column 'line' is reserved, rename it" } }), "column 'line' is reserved")
+rows, got = load(HEADER:gsub("\n", ",line,uin\n") .. GOOD:gsub("\n", ",7,100000100004\n"))
+t.is(got, "", "columns named like what the recipes track (line, uin) are allowed")
+t.is(rows[1] and rows[1].line, 2, "and cannot shadow the row's line")
+t.is(rows[1] and rows[1].employee.uin, "100000100004", "they stay roster data, under their own name")
 
 -- 8. format_problems caps the list
 local many = {}

@@ -13,7 +13,7 @@ from sandbox import Sandbox, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 from tc3client import ApiError, error_code as code  # noqa: E402
 
-t = Tap(14)
+t = Tap(16)
 
 
 with Sandbox("--latency-ms", "300") as sb:
@@ -36,7 +36,22 @@ with Sandbox("--fault-rate", "0.5") as sb:
     t.ok(5 <= fails <= 55 and fails + codes.count("ok") == 60,
          "--fault-rate 0.5 fails some calls and not others (%d of 60 failed)" % fails)
 
+
+
+def pattern(seed):
+    """Which of 40 sequential calls fail under --fault-rate 0.5 --seed seed."""
+    with Sandbox("--fault-rate", "0.5", "--seed", seed) as sb:
+        c = sb.client()
+        return "".join("x" if code(lambda: c.call("cam", "GetUserAppId")) == "InternalError" else "."
+                       for _ in range(40))
+
+
+first = pattern(42)
+t.eq(pattern(42), first, "--seed 42 twice: the same calls fail (%s)" % first)
+t.ok(pattern(43) != first, "another seed: another pattern")
+
 with Sandbox("--reset-rate", "0.5") as sb:
+    t.diag("fault seed %d" % sb.seed)
     resets = 0
     for i in range(40):
         try:

@@ -60,11 +60,70 @@ CASES = [
      "tcb:ModifyEnv", R1, {}, True),
 ]
 
-t = Tap(len(CASES) + 12)
+# Conditions, each on an allow-all statement: (name, condition, context,
+# expected).  The context overrides resource_tags {owner: ann, team: a},
+# no request tags, ip 10.1.2.3.  Pairs: one that holds, one that does not,
+# so an operator that ignored its negation or qualifier fails one of them.
+COND_CASES = [
+    ("string_not_equal, other value", {"string_not_equal": {"qcs:resource_tag": ["owner&ben"]}}, {}, True),
+    ("string_not_equal, same value", {"string_not_equal": {"qcs:resource_tag": ["owner&ann"]}}, {}, False),
+    ("string_not_equal_ignore_case, same but for case",
+     {"string_not_equal_ignore_case": {"qcs:resource_tag": ["OWNER&ANN"]}}, {}, False),
+    ("string_not_equal_ignore_case, other value",
+     {"string_not_equal_ignore_case": {"qcs:resource_tag": ["OWNER&BEN"]}}, {}, True),
+    ("string_equal_ignore_case", {"string_equal_ignore_case": {"qcs:resource_tag": ["OWNER&Ann"]}}, {}, True),
+    ("string_like matches", {"string_like": {"qcs:resource_tag": ["owner&a*"]}}, {}, True),
+    ("string_not_like, matching", {"string_not_like": {"qcs:resource_tag": ["owner&a*"]}}, {}, False),
+    ("string_not_like, not matching", {"string_not_like": {"qcs:resource_tag": ["owner&b*"]}}, {}, True),
+    ("for_all_value: every tag listed", {"for_all_value:string_equal": {
+        "qcs:resource_tag": ["owner&ann", "team&a", "x&1"]}}, {}, True),
+    ("for_all_value: one tag not listed", {"for_all_value:string_equal": {
+        "qcs:resource_tag": ["owner&ann"]}}, {}, False),
+    ("for_any_value: one tag listed", {"for_any_value:string_equal": {
+        "qcs:resource_tag": ["owner&ann"]}}, {}, True),
+    ("for_any_value:string_not_equal: some tag differs", {"for_any_value:string_not_equal": {
+        "qcs:resource_tag": ["owner&ann"]}}, {}, True),
+    ("for_any_value:string_not_equal: no tag differs", {"for_any_value:string_not_equal": {
+        "qcs:resource_tag": ["owner&ann", "team&a"]}}, {}, False),
+    ("for_all_value:string_not_equal: none listed", {"for_all_value:string_not_equal": {
+        "qcs:resource_tag": ["owner&ben", "team&b"]}}, {}, True),
+    ("for_all_value:string_not_equal: one listed", {"for_all_value:string_not_equal": {
+        "qcs:resource_tag": ["owner&ann"]}}, {}, False),
+    ("_if_exist: the key is absent", {"string_equal_if_exist": {"qcs:request_tag": ["env&dev"]}}, {}, True),
+    ("_if_exist: the key is there and differs", {"string_equal_if_exist": {"qcs:request_tag": ["env&dev"]}},
+     {"request_tags": {"env": "prod"}}, False),
+    ("_if_exist: the key is there and matches", {"string_equal_if_exist": {"qcs:request_tag": ["env&dev"]}},
+     {"request_tags": {"env": "dev"}}, True),
+    ("no _if_exist: an absent key fails", {"string_equal": {"qcs:request_tag": ["env&dev"]}}, {}, False),
+    ("string_not_equal_if_exist: absent", {"string_not_equal_if_exist": {"qcs:request_tag": ["env&prod"]}},
+     {}, True),
+    ("string_not_equal_if_exist: there, the refused value",
+     {"string_not_equal_if_exist": {"qcs:request_tag": ["env&prod"]}}, {"request_tags": {"env": "prod"}}, False),
+    ("ip_equal inside the CIDR", {"ip_equal": {"qcs:ip": ["10.0.0.0/8"]}}, {}, True),
+    ("ip_equal outside the CIDR", {"ip_equal": {"qcs:ip": ["192.168.0.0/16"]}}, {}, False),
+    ("ip_equal, one of several CIDRs", {"ip_equal": {"qcs:ip": ["192.168.0.0/16", "10.1.2.3/32"]}}, {}, True),
+    ("ip_not_equal inside the CIDR", {"ip_not_equal": {"qcs:ip": ["10.0.0.0/8"]}}, {}, False),
+    ("ip_not_equal outside the CIDR", {"ip_not_equal": {"qcs:ip": ["192.168.0.0/16"]}}, {}, True),
+    ("ip_equal, IPv6 caller", {"ip_equal": {"qcs:ip": ["2001:db8::/32"]}}, {"ip": "2001:db8::7"}, True),
+    ("date_not_equal, another time", {"date_not_equal": {"qcs:current_time": "2001-01-01T00:00:00Z"}}, {}, True),
+    ("null_equal true, absent key", {"null_equal": {"qcs:request_tag": ["true"]}}, {}, True),
+    ("null_equal true, present key", {"null_equal": {"qcs:request_tag": ["true"]}},
+     {"request_tags": {"env": "dev"}}, False),
+    ("two operators: both must hold", {"string_equal": {"qcs:resource_tag": ["owner&ann"]},
+                                       "ip_equal": {"qcs:ip": ["192.168.0.0/16"]}}, {}, False),
+]
+
+t = Tap(len(CASES) + len(COND_CASES) + 12)
 for name, stmts, act, res, tags, want in CASES:
     parsed = policy.parse_document(doc(*stmts))
     env = {"resource_tags": tags, "request_tags": None, "current_time": "2026-06-01T00:00:00Z", "ip": "127.0.0.1"}
     t.eq(policy.evaluate([parsed], act, res, env), want, "evaluate: " + name)
+for name, cond, ctx, want in COND_CASES:
+    parsed = policy.parse_document(doc({"effect": "allow", "action": "*", "resource": "*", "condition": cond}))
+    env = {"resource_tags": {"owner": "ann", "team": "a"}, "request_tags": None,
+           "current_time": "2026-06-01T00:00:00Z", "ip": "10.1.2.3"}
+    env.update(ctx)
+    t.eq(policy.evaluate([parsed], "tcb:ModifyEnv", R1, env), want, "condition: " + name)
 
 
 def code(f):

@@ -10,6 +10,9 @@
                         reset (RST) instead of an answer: the change is made
                         but the client never hears of it.
 --latency-ms MS         every answer is delayed by MS milliseconds.
+--seed N                seeds the random draws of --fault-rate and
+                        --reset-rate, so a failing run can be replayed: the
+                        same calls in the same order fail the same way.
 """
 import collections
 import random
@@ -32,13 +35,14 @@ def parse_rate_limits(values):
 
 
 class Faults:
-    def __init__(self, rate_limits, fault_rate, reset_rate, latency_ms):
+    def __init__(self, rate_limits, fault_rate, reset_rate, latency_ms, seed=None):
         self.default_limit, self.limits = parse_rate_limits(rate_limits)
         self.fault_rate, self.reset_rate = fault_rate, reset_rate
         self.latency = latency_ms / 1000.0
         self._lock = threading.Lock()
         self._windows = collections.defaultdict(collections.deque)
-        self._rng = random.Random()
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(1 << 31)
+        self._rng = random.Random(self.seed)
 
     def limit_for(self, action):
         return self.limits.get(action, self.default_limit)

@@ -19,7 +19,11 @@ Matching
             qcs:request_tag ("key&value"), qcs:current_time (ISO 8601),
             qcs:ip (CIDR).  Operators: string_*, date_*, ip_equal,
             ip_not_equal, null_equal, with the for_any_value: / for_all_value:
-            qualifiers and the _if_exist suffix.
+            qualifiers and the _if_exist suffix.  A key with several values
+            (resource tags): for_all_value: holds when every value passes
+            the operator, for_any_value: when one does; with no qualifier a
+            plain operator holds when one value matches and a negated one
+            when none does.  _if_exist holds when the key is absent.
 """
 import ipaddress
 import json
@@ -210,8 +214,13 @@ def condition_holds(cond, env):
             def hit(v):
                 return any(_one(op, v, w) for w in wanted)
             if qual == "for_all_value":
+                # every context value passes: matches (or, negated, misses) the list
                 ok = all((not hit(v)) if neg else hit(v) for v in values)
+            elif qual == "for_any_value":
+                # some context value passes
+                ok = any((not hit(v)) if neg else hit(v) for v in values)
             else:
+                # no qualifier: a negated operator holds when no value matches
                 ok = (not any(hit(v) for v in values)) if neg else any(hit(v) for v in values)
             if not ok:
                 return False

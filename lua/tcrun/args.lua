@@ -2,10 +2,11 @@
 --   local spec = { "roster",                      -- positionals, in order
 --     out = { value = true, default = "tcrun-out", help = "report folder" },
 --     destroy = { help = "terminate servers" },  -- a flag: true or false
---     ["retain-days"] = { value = true, number = true, default = 30 } }
+--     ["retain-days"] = { value = true, count = true, default = 30 } }
 --   local opts, pos = args.parse(arg, spec)      -- or nil, message
 -- Options are --name, --name value or --name=value, anywhere on the line;
 -- "--" ends them.  opts is keyed by option name; flags default to false.
+-- number = true takes any number; count = true a whole number >= 0.
 -- Named positionals are required and extra ones refused.
 -- Does not: short options, bundling, repeated values (the last one wins),
 -- or printing and exiting: the recipe decides what to do with a message.
@@ -43,9 +44,13 @@ function M.parse(argv, spec)
         if v == nil or is_option(v) then return nil, fmt("--%s needs a value", name) end
         i = i + 1
       end
-      if o.number then
+      if o.number or o.count then
         v = tonumber(v)
         if not v then return nil, fmt("--%s needs a number", name) end
+        if o.count and (v < 0 or v % 1 ~= 0) then
+          return nil, fmt("--%s needs a whole number, 0 or more", name)
+        end
+        if o.count then v = math.tointeger(v) end
       end
       opts[name] = v
     end
@@ -92,7 +97,9 @@ function M.usage(spec, synopsis)
   for _, name in ipairs(names) do
     local o = spec[name]
     local left = "--" .. name
-    if o.value then left = left .. " " .. (o.metavar or (o.number and "N" or "VALUE")) end
+    if o.value then
+      left = left .. " " .. (o.metavar or ((o.number or o.count) and "N" or "VALUE"))
+    end
     local right = o.help or ""
     if o.default ~= nil then
       right = right .. (right == "" and "" or " ") .. fmt("(default: %s)", o.default)

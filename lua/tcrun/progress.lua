@@ -1,13 +1,14 @@
 -- progress.lua: progress of a long run.  On a terminal, one bar redrawn in
--- place on stderr; otherwise (cron, pipes) one plain log line per item.
+-- place on stderr; otherwise (cron, pipes) one plain log line per item,
+-- saying `done` (or the word given, "planned" for a dry run) or FAILED.
 local tc = require "tc"
 
 local M = {}
 M.__index = M
 
-function M.new(total, label)
+function M.new(total, label, done_word)
   return setmetatable({ total = total, done = 0, failed = 0, label = label,
-                        tty = tc.isatty(2), started = os.time() }, M)
+                        word = done_word or "done", tty = tc.isatty(2) }, M)
 end
 
 -- Counts one finished item; ok false counts it as failed.
@@ -23,7 +24,7 @@ function M:step(name, ok, detail)
     if self.done == self.total then io.stderr:write("\n") end
   else
     tc.log(("%s [%d/%d] %s: %s%s"):format(self.label, self.done, self.total, name,
-      ok and "done" or "FAILED", detail and (" (" .. detail:gsub("%s*\n%s*", " ") .. ")") or ""))
+      ok and self.word or "FAILED", detail and (" (" .. detail:gsub("%s*\n%s*", " ") .. ")") or ""))
   end
 end
 

@@ -1,10 +1,12 @@
 -- roster.lua: load an employee roster CSV and validate every row before
 -- anything is written.  roster.load(path, spec) -> rows, problems: rows are
--- the valid records (normalised, with `line`, extra columns kept as-is) and
--- problems are "path:LINE: message" strings in line order.  Known columns
--- are checked wherever they appear; spec.required says which must be there.
--- Does not: call the cloud, check that recipes/bu/<business_unit>.lua
--- exists, or decide what to do about problems (recipes refuse to write).
+-- the valid records, each { line = N, employee = { column = value } } with
+-- known columns normalised and extra columns kept as-is under their own
+-- names, and problems are "path:LINE: message" strings in line order.
+-- Known columns are checked wherever they appear; spec.required says which
+-- must be there.
+-- Does not: call the cloud, check business units (units.lua does), or
+-- decide what to do about problems (recipes refuse to write).
 local csv = require "tcrun.csv"
 
 local concat, sort, insert = table.concat, table.sort, table.insert
@@ -152,6 +154,22 @@ end
 local FIELDS = { "username", "display_name", "email", "phone", "business_unit",
                  "role", "environments", "cost_center", "workspace" }
 
+-- {line, n, text} entries -> their texts by line, then by n (a stable
+-- sort: a row's problems keep the order they were found in).
+local function in_line_order(entries)
+  sort(entries, function(a, b)
+    if a.line ~= b.line then return a.line < b.line end
+    return a.n < b.n
+  end)
+  for i, p in ipairs(entries) do entries[i] = p.text end
+  return entries
+end
+
+-- The line number of a "path:LINE: message" text (0 when it has none).
+local function line_of(path, text)
+  return tonumber(text:sub(#path + 2):match("^(%d+):")) or 0
+end
+
 -- rows, problems; or nil, {"path: reason"} when the file cannot be read.
 function M.load(path, spec)
   local reader, err = csv.open(path)
@@ -167,16 +185,14 @@ function M.load(path, spec)
   for _, name in ipairs(spec.required) do
     if not found[name] then problem(1, fmt("missing required column '%s'", name)) end
   end
-  if found.line then problem(1, "column 'line' is reserved, rename it") end
 
   while true do
     local rec, line = reader:next()
     if rec == nil then break end
     if rec == false then
-      local n = tonumber(line:sub(#path + 2):match("^(%d+):")) or 0
-      problems[#problems + 1] = { line = n, n = #problems + 1, text = line }
+      problems[#problems + 1] = { line = line_of(path, line), n = #problems + 1, text = line }
     else
-      local row, bad = { line = line }, false
+      local row, bad = {}, false
       for k, v in pairs(rec) do row[k] = v end
       for _, name in ipairs(FIELDS) do
         local v = rec[name] or (spec.defaults and spec.defaults[name])
@@ -194,17 +210,22 @@ function M.load(path, spec)
       elseif key then
         first_line[key] = line
       end
-      if not bad then rows[#rows + 1] = row end
+      if not bad then rows[#rows + 1] = { line = line, employee = row } end
     end
   end
   reader:close()
 
-  sort(problems, function(a, b)
-    if a.line ~= b.line then return a.line < b.line end
-    return a.n < b.n
-  end)
-  for i, p in ipairs(problems) do problems[i] = p.text end
-  return rows, problems
+  return rows, in_line_order(problems)
+end
+
+-- problems and more (both "path:LINE: message" lists, each in line order)
+-- as one list in line order.
+function M.merge_problems(path, problems, more)
+  local all = {}
+  for _, list in ipairs({ problems, more }) do
+    for _, p in ipairs(list) do all[#all + 1] = { line = line_of(path, p), n = #all + 1, text = p } end
+  end
+  return in_line_order(all)
 end
 
 -- One problem per line, at most max (default 50) then "... and N more".

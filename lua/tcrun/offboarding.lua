@@ -4,12 +4,16 @@
 -- request.  Every step reads first and writes only what is still there,
 -- so a second run writes nothing.  A failed read raises: nothing is ever
 -- taken as "not there" because a call failed.
+-- The contract is onboarding.lua's (recipe.lua): a step returns a word for
+-- the summary and a table of what it found; writes go through ctx.plan,
+-- which alone knows about dry runs.  ctx: plan, now, users, policies,
+-- delete_budget (CloudBase deletions left, shared by all rows).
 -- Workspace resources are found through the Tag API, in whatever region,
 -- by the tags tcrun put on them (managed-by, owner, owner-uin; see
 -- api.lua), so nothing of anyone else is touched: not a resource someone
 -- merely tagged "owner", nor one of an earlier employee of the same name.
 local tc = require "tc"
-local api = require "api"
+local api = require "tcrun.api"
 
 local M = {}
 
@@ -19,7 +23,7 @@ local DAY = 86400
 -- server = {...} }, lists of {id, region, resource, tags}.  With the
 -- user's UIN known, only resources made for that UIN count; without it
 -- (the user was deleted), they must all be one person's.
-function M.find_workspace(e)
+local function tagged_workspace(e, uin)
   local found, token, uins = { env = {}, server = {} }, nil, {}
   repeat
     local r = tc.call("tag", "GetResources", {
@@ -31,9 +35,9 @@ function M.find_workspace(e)
       local slot = (service == "tcb" and kind == "env" and "env")
                 or (service == "lighthouse" and kind == "instance" and "server")
       local tags = api.tag_map(m.Tags)
-      local uin = tags["owner-uin"]
-      if slot and uin and (e.uin == nil or uin == tostring(e.uin)) then
-        uins[uin] = true
+      local owner = tags["owner-uin"]
+      if slot and owner and (uin == nil or owner == tostring(uin)) then
+        uins[owner] = true
         table.insert(found[slot], { id = id, region = region, resource = m.Resource, tags = tags })
       end
     end
@@ -49,18 +53,35 @@ function M.find_workspace(e)
   return found
 end
 
--- Console login off and every access key inactive.
+-- Reads, once, what the steps look things up in: ctx.  The deletion quota
+-- (DescribeEnvLimit) is read only when something may be destroyed.
+function M.read_account(run, destroying)
+  local ctx = { plan = run.plan, now = run.now, users = api.users_by_name(),
+                policies = api.policies_by_name(), delete_budget = 0 }
+  if destroying then
+    local limit = tc.call("tcb", "DescribeEnvLimit")
+    local function left(max, used)
+      -- A limit the API leaves out is unknown: destroy nothing on a guess.
+      return (max and used) and max - used or 0
+    end
+    ctx.delete_budget = math.min(left(limit.MaxDeleteMonthly, limit.CurrentDeleteMonthly),
+                                 left(limit.MaxDeleteTotal, limit.CurrentDeleteTotal))
+    tc.log(("CloudBase deletions left this month: %d"):format(ctx.delete_budget))
+  end
+  return ctx
+end
+
+-- Console login off and every access key inactive.  Finds { uin, keys }
+-- (nothing when there is no such user).
 function M.access(ctx, e)
   local u = ctx.users[e.username]
-  if not u then return "no user" end
-  e.uin = u.Uin
+  if not u then return "no user", {} end
   local result = "already revoked"
   if u.ConsoleLogin == 1 then
     ctx.plan:write(e.username, "cam", "UpdateUser", { Name = e.username, ConsoleLogin = 0 })
     result = "revoked"
   end
   local keys = tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }).AccessKeys or {}
-  e.keys = keys
   for _, k in ipairs(keys) do
     if k.Status == "Active" then
       ctx.plan:write(e.username, "cam", "UpdateAccessKey",
@@ -68,26 +89,43 @@ function M.access(ctx, e)
       result = "revoked"
     end
   end
-  return result
+  return result, { uin = u.Uin, keys = keys }
 end
 
 -- Every policy detached and every group left.
-function M.permissions(ctx, e)
-  if not e.uin then return "no user" end
+function M.permissions(ctx, e, user)
+  if not user.uin then return "no user" end
   local result = "already removed"
-  for _, p in ipairs(api.cam_pages("ListAttachedUserPolicies", { TargetUin = e.uin }, "List")) do
-    ctx.plan:write(e.username, "cam", "DetachUserPolicy", { PolicyId = p.PolicyId, DetachUin = e.uin })
+  for _, p in ipairs(api.cam_pages("ListAttachedUserPolicies", { TargetUin = user.uin }, "List")) do
+    ctx.plan:write(e.username, "cam", "DetachUserPolicy", { PolicyId = p.PolicyId, DetachUin = user.uin })
     result = "removed"
   end
   local info = {}
-  for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = e.uin }, "GroupInfo")) do
-    info[#info + 1] = { GroupId = g.GroupId, Uin = e.uin }
+  for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")) do
+    info[#info + 1] = { GroupId = g.GroupId, Uin = user.uin }
   end
   if #info > 0 then
     ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = info })
     result = "removed"
   end
   return result
+end
+
+-- The leaver's workspace, found by tcrun's tags in any region: finds
+-- { workspace, env_id, instance_id } (ids ";"-joined for the report).  A
+-- leaver with no user and no workspace is warned about.
+function M.find_workspace(ctx, e, user)
+  local ws = tagged_workspace(e, user.uin)
+  local function ids(list)
+    local l = {}
+    for _, r in ipairs(list) do l[#l + 1] = r.id end
+    return table.concat(l, ";")
+  end
+  if not user.uin and #ws.server + #ws.env == 0 then
+    tc.warn(("%s: no such user and no workspace: nothing to offboard (a typo?)"):format(e.username))
+    return "none", { workspace = ws }
+  end
+  return nil, { workspace = ws, env_id = ids(ws.env), instance_id = ids(ws.server) }
 end
 
 local function tag_retained(ctx, e, res, today, until_)
@@ -98,33 +136,35 @@ local function tag_retained(ctx, e, res, today, until_)
   return true
 end
 
+-- The instance's state once no operation runs on it ("gone" if none),
+-- and it is in state want (any state when nil): a check for api.wait.
+local function settled(res, want)
+  return function()
+    local i = api.instance(res.id, res.region)
+    if not i then return "gone" end
+    if i.LatestOperationState ~= "OPERATING" and (want == nil or i.InstanceState == want) then
+      return i.InstanceState
+    end
+  end
+end
+
 -- Isolates, then terminates, a server (Lighthouse only terminates a
 -- SHUTDOWN instance) and waits until it is gone.
 local function destroy_server(ctx, e, res)
   local where = { region = res.region }
   local ids = { InstanceIds = { res.id } }
-  -- The instance's state once no operation runs on it ("gone" if none).
-  local function settled(want)
-    return function()
-      local i = api.instance(res.id, res.region)
-      if not i then return "gone" end
-      if i.LatestOperationState ~= "OPERATING" and (want == nil or i.InstanceState == want) then
-        return i.InstanceState
-      end
+  local state = api.wait("server " .. res.id .. " to settle", settled(res), 1800, 2)
+  if state == "gone" then return "gone" end
+  if state ~= "SHUTDOWN" then
+    -- Terminating needs the isolation done, so under a dry run both are
+    -- planned without waiting in between.
+    if ctx.plan:write(e.username, "lighthouse", "IsolateInstances", ids, where) then
+      api.wait("server " .. res.id .. " to shut down", settled(res, "SHUTDOWN"), 1800, 2)
     end
   end
-  local state = api.wait("server " .. res.id .. " to settle", settled(nil), 1800, 2)
-  if state == "gone" then return "gone" end
-  if tc.dry_run then
-    if state ~= "SHUTDOWN" then ctx.plan:write(e.username, "lighthouse", "IsolateInstances", ids, where) end
-    ctx.plan:write(e.username, "lighthouse", "TerminateInstances", ids, where)
+  if not ctx.plan:write(e.username, "lighthouse", "TerminateInstances", ids, where) then
     return "planned"
   end
-  if state ~= "SHUTDOWN" then
-    ctx.plan:write(e.username, "lighthouse", "IsolateInstances", ids, where)
-    api.wait("server " .. res.id .. " to shut down", settled("SHUTDOWN"), 1800, 2)
-  end
-  ctx.plan:write(e.username, "lighthouse", "TerminateInstances", ids, where)
   api.wait("server " .. res.id .. " to be terminated", function()
     return api.instance(res.id, res.region) == nil or nil
   end, 1800, 2)
@@ -142,7 +182,7 @@ local function destroy_env(ctx, e, res)
   ctx.delete_budget = ctx.delete_budget - 1
   ctx.plan:write(e.username, "tcb", "DestroyEnv", { EnvId = res.id, IsForce = true },
                  { region = res.region })
-  return tc.dry_run and "planned" or "destroyed"
+  return ctx.plan:outcome("destroyed")
 end
 
 -- Stops a retained server once no operation runs on it (a server still
@@ -160,69 +200,70 @@ local function stop_server(ctx, e, res)
   return "stopped"
 end
 
--- Each server, then each environment: stopped and tagged for retention,
--- or destroyed (opts.destroy, or opts.purge_expired past retain-until).
--- Results go to e.server and e.environment as each is done, so a failure
--- later still reports what happened before it.
-function M.workspace(ctx, e, opts)
-  local ws = M.find_workspace(e)
+-- What happens to a workspace: opts.destroy, or opts.purge_expired past
+-- retain-until, destroys; otherwise it is kept and tagged for retention.
+local function retention(ctx, opts)
   local today = os.date("!%Y-%m-%d", ctx.now)
   local until_ = os.date("!%Y-%m-%d", ctx.now + opts.retain_days * DAY)
   local function destroying(res)
     local d = res.tags["retain-until"]
     return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
   end
-  local function ids(list)
-    local l = {}
-    for _, r in ipairs(list) do l[#l + 1] = r.id end
-    return table.concat(l, ";")
-  end
-  e.env_id, e.instance_id = ids(ws.env), ids(ws.server)
-  e.server = #ws.server == 0 and "none" or nil
-  e.environment = #ws.env == 0 and "none" or nil
+  return destroying, today, until_
+end
+
+-- Each server: stopped and tagged for retention, or destroyed.
+function M.servers(ctx, e, ws, opts)
+  local destroying, today, until_ = retention(ctx, opts)
+  local result = "none"
   for _, res in ipairs(ws.server) do
     if destroying(res) then
-      e.server = destroy_server(ctx, e, res)
+      result = destroy_server(ctx, e, res)
     else
-      e.server = stop_server(ctx, e, res)
-      if e.server ~= "gone" and tag_retained(ctx, e, res, today, until_) and e.server == "retained" then
-        e.server = "tagged"
+      result = stop_server(ctx, e, res)
+      if result ~= "gone" and tag_retained(ctx, e, res, today, until_) and result == "retained" then
+        result = "tagged"
       end
     end
   end
+  return result
+end
+
+-- Each environment: tagged for retention, or destroyed (an environment
+-- the deletion quota does not allow is kept and tagged, and the step
+-- fails saying so).
+function M.environments(ctx, e, ws, opts)
+  local destroying, today, until_ = retention(ctx, opts)
+  local result = "none"
   for _, res in ipairs(ws.env) do
     if destroying(res) then
       local ok, r = pcall(destroy_env, ctx, e, res)
       if not ok then
         tag_retained(ctx, e, res, today, until_)
-        e.environment = "kept"
         error(r, 0)
       end
-      e.environment = r
+      result = r
     else
-      e.environment = tag_retained(ctx, e, res, today, until_) and "tagged" or "retained"
+      result = tag_retained(ctx, e, res, today, until_) and "tagged" or "retained"
     end
   end
-  if not e.uin and #ws.server + #ws.env == 0 then
-    tc.warn(("%s: no such user and no workspace: nothing to offboard (a typo?)"):format(e.username))
-    e.access = "not found"
-  end
+  return result
 end
 
 -- Deletes the sub-user: access keys first (CAM refuses a user who still
 -- has keys), then the personal policy, then the user.
-function M.delete_user(ctx, e)
-  if not e.uin then return "no user" end
-  for _, k in ipairs(e.keys or {}) do
+function M.delete_user(ctx, e, user)
+  if not user.uin then return "no user" end
+  for _, k in ipairs(user.keys) do
     ctx.plan:write(e.username, "cam", "DeleteAccessKey",
-                   { AccessKeyId = k.AccessKeyId, TargetUin = e.uin })
+                   { AccessKeyId = k.AccessKeyId, TargetUin = user.uin })
   end
   local p = ctx.policies["tcrun-ws-" .. e.username]
   if p then
     ctx.plan:write(e.username, "cam", "DeletePolicy", { PolicyId = { p.PolicyId } })
   end
   ctx.plan:write(e.username, "cam", "DeleteUser", { Name = e.username })
-  return tc.dry_run and "planned" or "deleted"
+  return ctx.plan:outcome("deleted")
 end
 
 return M

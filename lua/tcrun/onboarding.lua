@@ -1,0 +1,520 @@
+-- onboarding.lua: the steps of onboard.lua, one function each.  Every step
+-- reads first and writes only what is missing or different, so a second
+-- run writes nothing and a run killed anywhere is finished by the next.
+--
+-- The contract (recipe.lua): a step takes (ctx, employee, unit, what the
+-- earlier steps made...) and returns a word for the summary ("created",
+-- "updated", "exists", "planned") and a table of what it made:
+--   user         -> { uin }
+--   environment  -> { env_id, env_region }
+--   server       -> { instance_id, server_region }
+-- It never writes into the employee.  Writes go through ctx.plan, which
+-- alone knows about dry runs: under one, a write returns nil and what it
+-- would have made is a planned id (plan.planned).
+--
+-- ctx (read_account): plan, ledger, home (tc.home), passwords (filled by
+-- user, written by deliver_passwords), and the account read once: owner_uin,
+-- users, groups, policies, envs and instances (per region, by owner UIN).
+local tc = require "tc"
+local api = require "tcrun.api"
+local base64 = require "tcrun.base64"
+local csv = require "tcrun.csv"
+local json = require "tcrun.json"
+local plan = require "tcrun.plan"
+local policy = require "tcrun.policy"
+
+local M = {}
+
+local planned, is_planned = plan.planned, plan.is_planned
+
+-- A create without an idempotency token.  Sent again after a lost answer,
+-- it would make a second one (CreateEnv, RunCommand) or fail with "name in
+-- use" (AddUser, CreateGroup, CreatePolicy).  So the host retries only
+-- throttled attempts (idempotent = false), and after a failure that may
+-- pass (tc.is_transient) find() looks for what the attempt may have made
+-- before trying again.  Returns the Response (nil under a dry run), or
+-- find()'s answer and true.
+local function create(ctx, who, service, action, params, opts, find)
+  local o = { region = opts and opts.region, idempotent = false }
+  for attempt = 1, 5 do
+    local ok, r = pcall(ctx.plan.write, ctx.plan, who, service, action, params, o)
+    if ok then return r end
+    local found = find()
+    if found then return found, true end
+    if attempt == 5 or not tc.is_transient(r) then error(r, 0) end
+    tc.sleep(0.5 * 2 ^ (attempt - 1))
+  end
+end
+
+-- The role groups the rows need, "<environment>-<role>", sorted.
+function M.group_names(rows)
+  local seen, names = {}, {}
+  for _, row in ipairs(rows) do
+    for _, env in ipairs(row.employee.environments) do
+      local g = env .. "-" .. row.employee.role
+      if not seen[g] then seen[g] = true; names[#names + 1] = g end
+    end
+  end
+  table.sort(names)
+  return names
+end
+
+-- Reads, once, everything the steps look things up in: ctx.
+function M.read_account(run)
+  local ctx = { plan = run.plan, ledger = run.ledger, home = tc.home, passwords = {},
+                owner_uin = api.owner_uin(), users = api.users_by_name(),
+                groups = api.groups_by_name(), policies = api.policies_by_name(),
+                envs = {}, instances = {} }
+  for _, row in ipairs(run.rows) do
+    local unit = row.unit
+    if row.employee.workspace then
+      ctx.envs[unit.env_region] = ctx.envs[unit.env_region] or api.managed_envs(unit.env_region)
+      ctx.instances[unit.server_region] = ctx.instances[unit.server_region]
+        or api.managed_instances(unit.server_region)
+    end
+  end
+  return ctx
+end
+
+-- A CloudBase alias from a username: lowercase letters, digits and single
+-- inner dashes, at most 20 characters (TCB's rule).
+function M.alias(username)
+  local a = username:lower():gsub("[^a-z0-9]+", "-"):gsub("^-+", ""):sub(1, 20)
+  a = a:gsub("-+$", "")
+  return a ~= "" and a or "ws"
+end
+
+-- The tags of everything made for e: whose it is (owner for people,
+-- owner-uin and managed-by for tcrun, see api.lua), who pays, and the
+-- unit's extra tags.
+local function tags_of(e, unit, uin)
+  local t = { { Key = "owner", Value = e.username },
+              { Key = "owner-uin", Value = tostring(uin) },
+              { Key = "managed-by", Value = api.MANAGED },
+              { Key = "business-unit", Value = e.business_unit },
+              { Key = "cost-center", Value = e.cost_center } }
+  local extra = {}
+  for k in pairs(unit.tags or {}) do extra[#extra + 1] = k end
+  table.sort(extra)
+  for _, k in ipairs(extra) do t[#t + 1] = { Key = k, Value = unit.tags[k] } end
+  return t
+end
+
+-- Makes sure policy `name` exists with document `doc`: its id, and
+-- "created", "updated" or "exists".
+local function ensure_policy(ctx, who, name, doc, description)
+  local p = ctx.policies[name]
+  if not p then
+    local r = create(ctx, who, "cam", "CreatePolicy",
+      { PolicyName = name, PolicyDocument = doc, Description = description }, nil,
+      function() return api.policies_by_name()[name] end)
+    if not r then return planned("policy"), "planned" end
+    ctx.policies[name] = { PolicyId = r.PolicyId, PolicyName = name }
+    return r.PolicyId, "created"
+  end
+  local current = tc.call("cam", "GetPolicy", { PolicyId = p.PolicyId }).PolicyDocument
+  if policy.same(current, doc) then return p.PolicyId, "exists" end
+  -- A policy keeps 5 versions: drop the oldest non-default ones first.
+  local versions = tc.call("cam", "ListPolicyVersions", { PolicyId = p.PolicyId }).Versions or {}
+  table.sort(versions, function(a, b) return a.VersionId < b.VersionId end)
+  local spare = #versions - 4
+  for _, v in ipairs(versions) do
+    if spare <= 0 then break end
+    if v.IsDefaultVersion ~= 1 then
+      ctx.plan:write(who, "cam", "DeletePolicyVersion",
+        { PolicyId = p.PolicyId, VersionId = { v.VersionId } })
+      spare = spare - 1
+    end
+  end
+  ctx.plan:write(who, "cam", "CreatePolicyVersion",
+    { PolicyId = p.PolicyId, PolicyDocument = doc, SetAsDefault = true })
+  return p.PolicyId, ctx.plan:outcome("updated")
+end
+
+-- The ids of the policies attached through a CAM list action, as a set;
+-- nothing for a planned owner.
+local function attached(action, params)
+  local set = {}
+  for _, v in pairs(params) do
+    if is_planned(v) then return set end
+  end
+  for _, p in ipairs(api.cam_pages(action, params, "List")) do set[p.PolicyId] = true end
+  return set
+end
+
+-- Role groups: "<environment>-<role>" with the rendered role policy
+-- attached.  Runs once, before the employees, for the groups they need.
+function M.groups(ctx, names)
+  local who = "(groups)"
+  for _, name in ipairs(names) do
+    local env, role = name:match("^(%w+)%-(%w+)$")
+    local doc = assert(policy.render(ctx.home .. "/policies/role-" .. role .. ".json",
+                                     { environment = env }))
+    local pid = ensure_policy(ctx, who, "tcrun-" .. name, doc,
+                              ("tcrun role %s on %s"):format(role, env))
+    local g = ctx.groups[name]
+    if not g then
+      local r = create(ctx, who, "cam", "CreateGroup",
+        { GroupName = name, Remark = ("tcrun: %s on %s"):format(role, env) }, nil,
+        function() return api.groups_by_name()[name] end)
+      g = { GroupId = r and r.GroupId or planned("group " .. name), GroupName = name }
+      ctx.groups[name] = g
+    end
+    if not attached("ListAttachedGroupPolicies", { TargetGroupId = g.GroupId })[pid] then
+      ctx.plan:write(who, "cam", "AttachGroupPolicy", { PolicyId = pid, AttachGroupId = g.GroupId })
+    end
+  end
+end
+
+local function phone(e, unit)
+  local p = e.phone or ""
+  if p == "" then return nil end
+  local cc = unit.country_code
+  if p:sub(1, 1) == "+" then
+    if p:sub(2, #cc + 1) == cc then return p:sub(#cc + 2), cc end
+    -- Another country: its code's length is not knowable here, so the
+    -- number goes whole, without a CountryCode.
+    return p:sub(2), nil
+  end
+  return p, cc
+end
+
+-- Sets a new initial password on an existing user (reset at first login):
+-- the ledger says it was set before it is, and ctx.passwords delivers it.
+local function reset_password(ctx, e, uin)
+  local pw = tc.password()
+  ctx.ledger:append({ event = "password-set", username = e.username })
+  if ctx.plan:write(e.username, "cam", "UpdateUser",
+       { Name = e.username, Password = pw, NeedResetPassword = 1, ConsoleLogin = 1 }) then
+    ctx.passwords[#ctx.passwords + 1] = { username = e.username, uin = uin, password = pw }
+  end
+end
+
+-- The CAM sub-user, with console login and an initial password that must
+-- be reset at first login.  The password goes only to ctx.passwords (for
+-- the 0600 file); the ledger remembers it was set until it is delivered.
+function M.user(ctx, e, unit)
+  local u = ctx.users[e.username]
+  local num, cc = phone(e, unit)
+  local want = { Remark = e.display_name, Email = e.email, PhoneNum = num, CountryCode = cc }
+  if not u then
+    local pw = tc.password()
+    ctx.ledger:append({ event = "password-set", username = e.username })
+    local r, found = create(ctx, e.username, "cam", "AddUser", {
+      Name = e.username, Remark = want.Remark, ConsoleLogin = 1, UseApi = 0,
+      Password = pw, NeedResetPassword = 1, Email = want.Email,
+      PhoneNum = want.PhoneNum, CountryCode = want.CountryCode }, nil,
+      function() return api.users_by_name()[e.username] end)
+    if not r then return "planned", { uin = planned("user") } end
+    if found then
+      -- Made by a failed attempt, or by someone else: make sure of the
+      -- password.
+      reset_password(ctx, e, r.Uin)
+    else
+      ctx.passwords[#ctx.passwords + 1] = { username = e.username, uin = r.Uin, password = pw }
+    end
+    return "created", { uin = r.Uin }
+  end
+  if u.ConsoleLogin == 0 then
+    -- Offboarded (console off, keys inactive): adding groups and policies
+    -- back would half-restore them.  A return is a decision for a human.
+    error(("%s has console login disabled (offboarded?): not restored; "
+           .. "re-enable the user by hand, or delete them to onboard afresh")
+          :format(e.username), 0)
+  end
+  local result = "exists"
+  local change, differs = { Name = e.username }, false
+  for _, k in ipairs({ "Remark", "Email", "PhoneNum" }) do
+    if want[k] and u[k] ~= want[k] then change[k], differs = want[k], true end
+  end
+  if differs then
+    change.CountryCode = want.CountryCode
+    ctx.plan:write(e.username, "cam", "UpdateUser", change)
+    result = ctx.plan:outcome("updated")
+  end
+  -- Set by a run that did not get to deliver it: set a new one.
+  local last = ctx.ledger:last(e.username, { ["password-set"] = true, ["password-delivered"] = true })
+  if last and last.event == "password-set" then
+    reset_password(ctx, e, u.Uin)
+    result = ctx.plan:outcome("updated")
+  end
+  return result, { uin = u.Uin }
+end
+
+-- Membership of exactly the "<environment>-<role>" groups the roster
+-- gives: missing ones are joined, and role groups of the unit's
+-- environments and roles that the roster no longer gives are left (a
+-- demotion takes access away).  Other groups are not tcrun's business.
+function M.membership(ctx, e, unit, user)
+  local want, have = {}, {}
+  for _, env in ipairs(e.environments) do want[env .. "-" .. e.role] = true end
+  local managed = {}
+  for _, env in ipairs(unit.environments) do
+    for _, role in ipairs(unit.roles) do managed[env .. "-" .. role] = true end
+  end
+  if not is_planned(user.uin) then
+    for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")) do
+      have[g.GroupName] = g.GroupId
+    end
+  end
+  local add, remove = {}, {}
+  for _, env in ipairs(e.environments) do
+    local name = env .. "-" .. e.role
+    if not have[name] then add[#add + 1] = { GroupId = ctx.groups[name].GroupId, Uin = user.uin } end
+  end
+  for name, id in pairs(have) do
+    if managed[name] and not want[name] then remove[#remove + 1] = { GroupId = id, Uin = user.uin } end
+  end
+  table.sort(remove, function(a, b) return a.GroupId < b.GroupId end)
+  if #add > 0 then ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add }) end
+  if #remove > 0 then ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = remove }) end
+  if #add + #remove == 0 then return "exists" end
+  return ctx.plan:outcome((#remove > 0 or next(have) ~= nil) and "updated" or "created")
+end
+
+-- Adds tags missing on a resource (six-segment name); whether it wrote.
+local function ensure_resource_tags(ctx, who, resource, have, want)
+  local missing = {}
+  for _, t in ipairs(want) do
+    if have[t.Key] ~= t.Value then missing[#missing + 1] = { TagKey = t.Key, TagValue = t.Value } end
+  end
+  if #missing > 0 then
+    ctx.plan:write(who, "tag", "TagResources", { ResourceList = { resource }, Tags = missing })
+  end
+  return #missing > 0
+end
+
+-- The employee's own CloudBase environment, tagged, waited on until NORMAL.
+function M.environment(ctx, e, unit, user)
+  local region = unit.env_region
+  local uin = tostring(user.uin)
+  local env = api.only(ctx.envs[region][uin], "environments of " .. e.username)
+  local tags = tags_of(e, unit, user.uin)
+  local result = "exists"
+  if not env then
+    local r = create(ctx, e.username, "tcb", "CreateEnv", {
+      Alias = M.alias(e.username), PackageId = unit.env_package,
+      Resources = json.array(unit.env_resources), RenewFlag = unit.renew_flag,
+      Tags = tags }, { region = region },
+      function() return api.only(api.managed_envs(region)[uin], "environments") end)
+    if not r then return "planned", { env_id = planned("environment"), env_region = region } end
+    env = { EnvId = r.EnvId, Status = "UNAVAILABLE" }
+    result = "created"
+  elseif ensure_resource_tags(ctx, e.username,
+           api.resource("tcb", region, ctx.owner_uin, "env", env.EnvId), api.tag_map(env.Tags),
+           tags) then
+    result = ctx.plan:outcome("updated")
+  end
+  if env.Status ~= "NORMAL" then
+    api.wait("environment " .. env.EnvId, function()
+      local now = api.env(env.EnvId, region)
+      return now and now.Status == "NORMAL" or nil
+    end, 1800, 2)
+  end
+  return result, { env_id = env.EnvId, env_region = region }
+end
+
+-- The employee's Lighthouse server, tagged, waited on until RUNNING.
+function M.server(ctx, e, unit, user)
+  local region = unit.server_region
+  local inst = api.only(ctx.instances[region][tostring(user.uin)], "servers of " .. e.username)
+  local tags = tags_of(e, unit, user.uin)
+  local result = "exists"
+  local id
+  if not inst then
+    local r = ctx.plan:write(e.username, "lighthouse", "CreateInstances", {
+      BundleId = unit.bundle_id, BlueprintId = unit.blueprint_id,
+      InstanceChargePrepaid = { Period = unit.server_period_months,
+                                RenewFlag = unit.renew_flag },
+      InstanceName = ("ws-" .. e.username):sub(1, 60), InstanceCount = 1,
+      -- One server per person, ever: the UIN is never reused.
+      ClientToken = "tcrun-ws-" .. tostring(user.uin),
+      Tags = tags }, { region = region })
+    if not r then return "planned", { instance_id = planned("server"), server_region = region } end
+    id, result = r.InstanceIdSet[1], "created"
+  else
+    id = inst.InstanceId
+    if inst.InstanceState == "SHUTDOWN" then
+      error(("server %s is isolated (SHUTDOWN): offboarded earlier; "
+             .. "restore or terminate it first"):format(id), 0)
+    end
+    if ensure_resource_tags(ctx, e.username, api.resource("lighthouse", region, ctx.owner_uin,
+        "instance", id), api.tag_map(inst.Tags), tags) then
+      result = ctx.plan:outcome("updated")
+    end
+    if inst.InstanceState == "STOPPED" then
+      local started = ctx.plan:write(e.username, "lighthouse", "StartInstances",
+        { InstanceIds = { id } }, { region = region })
+      result = ctx.plan:outcome("updated")
+      if not started then return result, { instance_id = id, server_region = region } end
+    end
+  end
+  api.wait("server " .. id .. " to run", function()
+    local now = api.instance(id, region)
+    if now and now.InstanceState == "LAUNCH_FAILED" then
+      error("server " .. id .. " failed to launch", 0)
+    end
+    return now and now.InstanceState == "RUNNING"
+       and now.LatestOperationState ~= "OPERATING" or nil
+  end, 1800, 2)
+  return result, { instance_id = id, server_region = region }
+end
+
+-- The personal policy: their environment and server, nothing of anyone
+-- else's; attached to them.
+function M.workspace_policy(ctx, e, unit, user, env, server)
+  local doc = assert(policy.render(ctx.home .. "/policies/workspace.json", {
+    owner_uin = ctx.owner_uin, env_region = env.env_region, env_id = env.env_id,
+    server_region = server.server_region, instance_id = server.instance_id }))
+  local pid, result = ensure_policy(ctx, e.username, "tcrun-ws-" .. e.username, doc,
+                                    "tcrun workspace of " .. e.username)
+  if not attached("ListAttachedUserPolicies", { TargetUin = user.uin })[pid] then
+    ctx.plan:write(e.username, "cam", "AttachUserPolicy", { PolicyId = pid, AttachUin = user.uin })
+    if result == "exists" then result = ctx.plan:outcome("updated") end
+  end
+  return result
+end
+
+-- The assistant's installer for e, with their values filled in, as the
+-- base64 TAT sends.
+local function assistant_content(ctx, e, unit, env)
+  local f = assert(io.open(ctx.home .. "/recipes/scripts/" .. unit.assistant_script, "r"))
+  local script = f:read("a")
+  f:close()
+  script = script:gsub("__TCB_ENV_ID__", env.env_id):gsub("__TCB_REGION__", env.env_region)
+                 :gsub("__OWNER__", e.username)
+                 :gsub("__LOGIN_USER__", unit.assistant_login_user)
+  return base64.encode(script)
+end
+
+-- A task that ran, or runs, content on the server: its invocation id and
+-- "SUCCESS" or "RUNNING"; nil for none.
+local function earlier_task(server, content)
+  local tasks = api.offset_pages("tat", "DescribeInvocationTasks",
+    { Filters = { { Name = "instance-id", Values = { server.instance_id } } }, HideOutput = true },
+    "InvocationTaskSet", "TotalCount", 100, { region = server.server_region })
+  local running
+  for _, t in ipairs(tasks) do
+    local doc = t.CommandDocument or {}
+    if doc.Content == content then
+      if t.TaskStatus == "SUCCESS" then return t.InvocationId, "SUCCESS" end
+      if ({ PENDING = 1, DELIVERING = 1, RUNNING = 1 })[t.TaskStatus] then
+        running = t.InvocationId
+      end
+    end
+  end
+  return running, running and "RUNNING"
+end
+
+-- Runs content through TAT (RunCommand); the invocation id, nil under a dry
+-- run.  A new server's TAT agent comes online a while after RUNNING; until
+-- then RunCommand is refused (and nothing ran), so it waits for the agent.
+local function start_task(ctx, e, unit, server, content)
+  local r = api.wait("the TAT agent on " .. server.instance_id, function()
+    local ok, r = pcall(create, ctx, e.username, "tat", "RunCommand", {
+      Content = content, InstanceIds = { server.instance_id }, CommandType = "SHELL",
+      CommandName = "tcrun-install-assistant", Timeout = unit.assistant_timeout,
+      Description = "AI assistant for " .. e.username }, { region = server.server_region },
+      function()
+        local id = earlier_task(server, content)
+        return id and { InvocationId = id }
+      end)
+    if ok then return r or false end
+    if not api.is_code(r, "ResourceUnavailable.AgentStatusNotOnline") then error(r, 0) end
+  end, 600, 10)
+  return r and r.InvocationId
+end
+
+-- Waits for the invocation to end; raises unless it succeeded, with the
+-- end of its output.
+local function await_task(unit, server, invocation)
+  local final = api.wait("assistant install " .. invocation, function()
+    local r = tc.call("tat", "DescribeInvocationTasks", {
+      Filters = { { Name = "invocation-id", Values = { invocation } } }, HideOutput = false },
+      { region = server.server_region })
+    local t = (r.InvocationTaskSet or {})[1]
+    if t and not ({ PENDING = 1, DELIVERING = 1, DELIVER_DELAYED = 1, RUNNING = 1,
+                    CANCELLING = 1 })[t.TaskStatus] then return t end
+  end, unit.assistant_timeout + 120, 3)
+  if final.TaskStatus ~= "SUCCESS" then
+    local out = final.TaskResult and final.TaskResult.Output
+    out = out and base64.decode(out) or ""
+    error(("assistant install %s on %s: %s%s"):format(invocation, server.instance_id,
+          final.TaskStatus, out ~= "" and (": " .. out:gsub("%s+$", ""):sub(-200)) or ""), 0)
+  end
+end
+
+-- The assistant, installed through TAT and waited on until it succeeds.  A
+-- task that already ran the same script on this server counts as done.
+function M.assistant(ctx, e, unit, env, server)
+  if is_planned(server.instance_id) then
+    ctx.plan:write(e.username, "tat", "RunCommand", { InstanceIds = { server.instance_id },
+      CommandName = "tcrun-install-assistant",
+      Content = "(base64 of " .. unit.assistant_script .. ")" }, { region = server.server_region })
+    return "planned"
+  end
+  local content = assistant_content(ctx, e, unit, env)
+  local invocation, status = earlier_task(server, content)
+  if status == "SUCCESS" then return "exists" end
+  if not invocation then
+    invocation = start_task(ctx, e, unit, server, content)
+    if not invocation then return "planned" end
+  end
+  await_task(unit, server, invocation)
+  return "created"
+end
+
+-- What a business unit's hooks may do for one employee:
+-- workspace.ensure_tags(tags) tags their environment and server.
+function M.workspace_api(ctx, e, unit, env, server)
+  return {
+    ensure_tags = function(tags)
+      if not (env and server) then
+        error("ensure_tags: " .. e.username .. " has no workspace yet (call it from after_workspace)", 2)
+      end
+      local want = {}
+      for k, v in pairs(tags) do want[#want + 1] = { Key = k, Value = v } end
+      table.sort(want, function(a, b) return a.Key < b.Key end)
+      if is_planned(env.env_id) or is_planned(server.instance_id) then
+        ctx.plan:write(e.username, "tag", "TagResources",
+                       { ResourceList = { env.env_id, server.instance_id }, Tags = want })
+        return
+      end
+      local live_env = api.env(env.env_id, env.env_region)
+      local live_server = api.instance(server.instance_id, server.server_region)
+      ensure_resource_tags(ctx, e.username, api.resource("tcb", env.env_region, ctx.owner_uin,
+        "env", env.env_id), api.tag_map(live_env and live_env.Tags), want)
+      ensure_resource_tags(ctx, e.username, api.resource("lighthouse", server.server_region,
+        ctx.owner_uin, "instance", server.instance_id),
+        api.tag_map(live_server and live_server.Tags), want)
+    end,
+  }
+end
+
+-- Calls the unit's hook `name`, if it has one, with a copy of the
+-- employee (so a hook cannot change what the steps read) and workspace.
+function M.hook(unit, name, e, workspace)
+  local fn = unit.hooks[name]
+  if not fn then return end
+  local copy = {}
+  for k, v in pairs(e) do copy[k] = v end
+  fn(copy, workspace)
+end
+
+-- Writes the initial passwords set by this run to a new 0600 file in out
+-- (never to a log, the journal or the screen), then records in the ledger
+-- that they arrived.  Returns the file's path, or nil when there were none.
+function M.deliver_passwords(ctx, out, stamp)
+  if #ctx.passwords == 0 then return nil end
+  table.sort(ctx.passwords, function(a, b) return a.username < b.username end)
+  local path = ("%s/passwords-%s.csv"):format(out, stamp)
+  local w = assert(csv.create(path, { "username", "uin", "password" }, { mode = "0600" }))
+  for _, p in ipairs(ctx.passwords) do assert(w:write(p)) end
+  assert(w:close())
+  for _, p in ipairs(ctx.passwords) do
+    ctx.ledger:append({ event = "password-delivered", username = p.username, file = path })
+  end
+  return path
+end
+
+return M

@@ -1,0 +1,101 @@
+-- plan.lua: the one door for write calls, and the one place that knows
+-- whether the run is a dry run.  A real run makes each write (tc.call) and
+-- returns its Response; a dry run records it for the printed plan and
+-- returns nil.  So a step is written once for both modes: whatever follows
+-- a write (waiting for a server, using a new id) runs when the write gave
+-- a Response.  What a dry run would create is named by a planned id,
+-- plan.planned("server"): a value of its own type that prints as
+-- "(new server)", that plan.is_planned recognises, and that can never be
+-- mistaken for a real id.
+-- Does not: decide what to write (the steps do), or retry (the host does).
+local tc = require "tc"
+local json = require "tcrun.json"
+
+local M = {}
+M.__index = M
+
+local Planned = { __name = "tcrun.planned" }
+Planned.__index = Planned
+function Planned.__tostring(p) return "(new " .. p.what .. ")" end
+
+-- A new planned id for a thing of kind what ("user", "server", ...).
+function M.planned(what)
+  return setmetatable({ what = what }, Planned)
+end
+
+function M.is_planned(v)
+  return getmetatable(v) == Planned
+end
+
+function M.new(dry_run)
+  return setmetatable({ dry_run = dry_run and true or false, writes = {}, whos = {},
+                        count = 0 }, M)
+end
+
+-- Makes the write call and returns its Response, or records it under a dry
+-- run and returns nil.  who groups writes in the printed plan.
+function M:write(who, service, action, params, opts)
+  if not self.dry_run then return tc.call(service, action, params, opts) end
+  local list = self.writes[who]
+  if not list then
+    list = {}
+    self.writes[who] = list
+    self.whos[#self.whos + 1] = who
+  end
+  list[#list + 1] = { service = service, action = action, params = params,
+                      region = opts and opts.region }
+  self.count = self.count + 1
+  return nil
+end
+
+-- The word for a step's summary after it wrote: word itself, or "planned"
+-- under a dry run.
+function M:outcome(word)
+  return self.dry_run and "planned" or word
+end
+
+-- A copy of v fit to print: secrets and values under the host's secret
+-- field names as "***", planned ids by name, long strings (policy
+-- documents, scripts) cut short.
+local secret_field = {}
+for _, k in ipairs(tc.secret_fields()) do secret_field[k] = true end
+
+local function printable(v, key)
+  if secret_field[key] or tc.is_secret(v) then return "***" end
+  if M.is_planned(v) then return tostring(v) end
+  if type(v) == "string" and #v > 80 then
+    return v:sub(1, (utf8.offset(v, 49) or 49) - 1) .. ("... (%d bytes)"):format(#v)
+  end
+  if type(v) ~= "table" then return v end
+  local c = setmetatable({}, getmetatable(v))
+  for k, x in pairs(v) do c[k] = printable(x, k) end
+  return c
+end
+
+function M.describe(w)
+  return ("%s.%s %s%s"):format(w.service, w.action, json.encode(printable(w.params)),
+                              w.region and (" (" .. w.region .. ")") or "")
+end
+
+-- Prints the planned writes to out (default stdout): first those of names
+-- not in order (shared work, such as "(groups)"), in the order they came,
+-- then those of the names in order, in that order.
+function M:print(order, out)
+  out = out or io.stdout
+  local listed, names = {}, {}
+  for _, who in ipairs(order or {}) do listed[who] = true end
+  for _, who in ipairs(self.whos) do
+    if not listed[who] then names[#names + 1] = who end
+  end
+  for _, who in ipairs(order or {}) do names[#names + 1] = who end
+  for _, who in ipairs(names) do
+    local list = self.writes[who]
+    if list then
+      out:write(who, ":\n")
+      for i, w in ipairs(list) do out:write(("  %d. %s\n"):format(i, M.describe(w))) end
+    end
+  end
+  out:write(("dry run: %d write call(s) planned, none made\n"):format(self.count))
+end
+
+return M

@@ -1,0 +1,203 @@
+-- recipe.lua: the kit every recipe stands on.  A recipe reads top-down as
+-- a runbook and holds only its own steps; the kit does the rest:
+--
+--   local run, code = recipe.start(arg, spec)   -- options, roster, units,
+--   if not run then return code end             -- --out, plan: or exit 2
+--   run:each(function(e, unit, step)            -- every row, concurrently
+--     local user = step("user", steps.user, ctx, e, unit)
+--     ...
+--   end)
+--   return run:finish { report = ..., columns = ..., steps = ... }
+--
+-- spec:
+--   name     label of the progress and the screen summary ("onboard")
+--   usage    the synopsis --help prints
+--   roster   "employees" (the full roster, business units checked) or
+--            "leavers" (only username required)
+--   options  the recipe's own options (args.lua), besides --out
+--   out      the default --out folder
+--   no_dry_run  why, when the recipe has no dry run (--dry-run refused)
+--   ledger   a file name in --out for the recipe's memory (ledger.lua)
+--
+-- The run: opts, rows, plan (plan.lua), units (units.lua), ledger, now
+-- (os.time() at the start), stamp (its UTC "YYYYmmddTHHMMSSZ").
+--
+-- A row: line, employee (the roster's columns as validated, extra columns
+-- under their own names; steps only read it), unit (settings, for
+-- "employees"), status (step name -> the word it returned), facts (what
+-- the steps made, for the report), and after a failure, error and
+-- failed_step.  A step is a function returning a word for the summary
+-- ("created", "exists", ...) and a table of what it made; step(name, fn,
+-- ...) calls fn(...), records both and returns what it made, so steps pass
+-- what they make to the next by argument, never through the row.
+--
+-- Everything wrong before the first write (options, roster, units,
+-- --out) is reported in one go, as `file:line: message` where there is a
+-- line, and start() returns nil and exit code 2.
+local tc = require "tc"
+local args = require "tcrun.args"
+local ledger = require "tcrun.ledger"
+local plan = require "tcrun.plan"
+local progress = require "tcrun.progress"
+local report = require "tcrun.report"
+local roster = require "tcrun.roster"
+local units = require "tcrun.units"
+
+local M = {}
+local Run = {}
+Run.__index = Run
+
+local ROSTERS = { employees = roster.ONBOARD, leavers = roster.OFFBOARD }
+
+local function fail(msg)
+  io.stderr:write("tcrun: ", msg, "\n")
+  return nil, 2
+end
+
+local function offered(list, v)
+  for _, x in ipairs(list) do if x == v then return true end end
+  return false
+end
+
+-- Each row's unit settings, and a problem for every unit that is not
+-- declared and every role or environment its unit does not offer.  A unit
+-- file that does not load stops everything: nil, message.
+local function attach_units(path, rows, found)
+  local problems = {}
+  local function problem(line, msg)
+    problems[#problems + 1] = ("%s:%d: %s"):format(path, line, msg)
+  end
+  for _, row in ipairs(rows) do
+    local e = row.employee
+    local s, err, why = found:get(e.business_unit)
+    if why == "broken" then return nil, err end
+    if not s then
+      problem(row.line, err)
+    else
+      row.unit = s
+      if not offered(s.roles, e.role) then
+        problem(row.line, ("role '%s' is not one business unit '%s' offers")
+                            :format(e.role, e.business_unit))
+      end
+      for _, env in ipairs(e.environments) do
+        if not offered(s.environments, env) then
+          problem(row.line, ("environment '%s' is not one business unit '%s' offers")
+                              :format(env, e.business_unit))
+        end
+      end
+    end
+  end
+  return problems
+end
+
+-- The run, or nil and the exit code after saying what is wrong.
+function M.start(argv, spec)
+  local options = { spec.roster == "leavers" and "leavers" or "roster",
+    out = { value = true, default = spec.out, metavar = "DIR",
+            help = "folder for the report" .. (spec.ledger and " and the recipe's memory" or "") } }
+  for k, v in pairs(spec.options or {}) do options[k] = v end
+  local opts, pos = args.cli(argv, options, spec.usage)
+  if not opts then return nil, pos end
+  if tc.dry_run and spec.no_dry_run then
+    return fail(("%s has no dry run: %s"):format(spec.name, spec.no_dry_run))
+  end
+
+  local dirs = { tc.home .. "/recipes/bu" }
+  if tc.config_dir then table.insert(dirs, 1, tc.config_dir .. "/bu") end
+  local found, uerr = units.open(dirs)
+  if not found then return fail(uerr) end
+
+  local rows, problems = roster.load(pos[1], ROSTERS[spec.roster])
+  if rows and spec.roster == "employees" then
+    local more, err = attach_units(pos[1], rows, found)
+    if not more then return fail(err) end
+    problems = roster.merge_problems(pos[1], problems, more)
+  end
+  if not rows or #problems > 0 then
+    io.stderr:write(roster.format_problems(problems), "\n")
+    return nil, 2
+  end
+  if #rows == 0 then tc.warn(("%s: no rows after the header: nothing to do"):format(pos[1])) end
+  for _, row in ipairs(rows) do row.status, row.facts = {}, {} end
+
+  local run = setmetatable({ name = spec.name, opts = opts, rows = rows, units = found,
+                             plan = plan.new(tc.dry_run), failures = {}, now = os.time() }, Run)
+  run.stamp = os.date("!%Y%m%dT%H%M%SZ", run.now)
+  -- The output folder before any write: a run that cannot report must
+  -- not start.  A dry run writes nothing, there either.
+  if not run.plan.dry_run then
+    local ok, err = tc.mkdir(opts.out)
+    if not ok then return fail(("--out %s: %s"):format(opts.out, err)) end
+  end
+  if spec.ledger then
+    local err
+    run.ledger, err = ledger.open(opts.out .. "/" .. spec.ledger, run.plan.dry_run)
+    if not run.ledger then return fail(err) end
+  end
+  return run
+end
+
+-- step(name, fn, ...) for one row: see the top of this file.
+local function stepper(row)
+  return function(name, fn, ...)
+    row.failed_step = name
+    local word, made = fn(...)
+    if word ~= nil then row.status[name] = word end
+    for k, v in pairs(made or {}) do row.facts[k] = v end
+    row.failed_step = nil
+    return made
+  end
+end
+
+-- Runs fn(employee, unit, step) for every row (default run.rows), each in
+-- its own coroutine, --parallel at once; one row's failure does not stop
+-- the others.  A failed row gets error (one line) and its step's status
+-- "failed".  Shows progress; returns the failed rows.
+function Run:each(fn, rows)
+  rows = rows or self.rows
+  local bar = progress.new(#rows, self.name, self.plan.dry_run and "planned" or "done")
+  local _, failures = tc.each(rows, function(row)
+    fn(row.employee, row.unit, stepper(row))
+    bar:step(row.employee.username, true)
+  end, { quiet = true })
+  local failed = {}
+  for _, f in ipairs(failures) do
+    local row = f.row
+    row.error = tostring(f.error)
+    if row.failed_step then row.status[row.failed_step] = "failed" end
+    bar:step(row.employee.username, false, row.error)
+    failed[#failed + 1] = row
+    self.failures[#self.failures + 1] = row
+  end
+  return failed
+end
+
+-- Ends the run: under a dry run the plan (shared writes first, then each
+-- row's in roster order), else the report CSV in --out; then the screen
+-- summary.  spec: report (file name in --out), columns (of the report),
+-- steps (the summary's lines, in order), rows (default run.rows), title.
+-- Returns the recipe's status: true when no row failed, false when one
+-- did, 3 when the report could not be written.
+function Run:finish(spec)
+  local rows = spec.rows or self.rows
+  local status = #self.failures == 0
+  if self.plan.dry_run then
+    local names = {}
+    for _, row in ipairs(rows) do names[#names + 1] = row.employee.username end
+    self.plan:print(names)
+  else
+    local path = self.opts.out .. "/" .. spec.report
+    local ok, err = report.csv(path, spec.columns, rows)
+    if ok then
+      tc.log("report: " .. path)
+    else
+      io.stderr:write("tcrun: report not written: ", err, "\n")
+      status = 3
+    end
+  end
+  local title = spec.title or self.name
+  report.screen(self.plan.dry_run and (title .. " (dry run)") or title, rows, spec.steps)
+  return status
+end
+
+return M
