@@ -14,6 +14,7 @@ local steps = require "tcrun.onboarding"
 --    output folder, before any write.
 local run, code = recipe.start(arg, {
   name = "onboard", roster = "employees", out = "tcrun-out/onboard",
+  out_help = "folder for the summary, the initial passwords and the recipe's memory",
   ledger = "onboard-state.jsonl",
   usage = "tcrun [--dry-run] onboard.lua ROSTER [--out DIR]" })
 if not run then return code end

@@ -128,14 +128,6 @@ function M.find_workspace(ctx, e, user)
   return nil, { workspace = ws, env_id = ids(ws.env), instance_id = ids(ws.server) }
 end
 
-local function tag_retained(ctx, e, res, today, until_)
-  if res.tags.offboarded then return false end   -- keep the first dates
-  ctx.plan:write(e.username, "tag", "TagResources", { ResourceList = { res.resource },
-    Tags = { { TagKey = "offboarded", TagValue = today },
-             { TagKey = "retain-until", TagValue = until_ } } })
-  return true
-end
-
 -- The instance's state once no operation runs on it ("gone" if none),
 -- and it is in state want (any state when nil): a check for api.wait.
 local function settled(res, want)
@@ -172,16 +164,24 @@ local function destroy_server(ctx, e, res)
 end
 
 -- Destroys an environment at once, within the account's deletion quota.
-local function destroy_env(ctx, e, res)
+-- One that cannot be destroyed (no quota left, or the call failed) is
+-- kept and tagged, and the step fails saying so.
+local function destroy_env(ctx, e, res, keep)
   local env = api.env(res.id, res.region)
   if not env then return "gone" end
-  if ctx.delete_budget <= 0 then
-    error(("environment %s not destroyed: the account's CloudBase deletion quota is used up "
-           .. "(DescribeEnvLimit); it is kept and tagged"):format(res.id), 0)
+  local ok, err = pcall(function()
+    if ctx.delete_budget <= 0 then
+      error(("environment %s not destroyed: the account's CloudBase deletion quota is used up "
+             .. "(DescribeEnvLimit); it is kept and tagged"):format(res.id), 0)
+    end
+    ctx.delete_budget = ctx.delete_budget - 1
+    ctx.plan:write(e.username, "tcb", "DestroyEnv", { EnvId = res.id, IsForce = true },
+                   { region = res.region })
+  end)
+  if not ok then
+    keep.tag(e, res)
+    error(err, 0)
   end
-  ctx.delete_budget = ctx.delete_budget - 1
-  ctx.plan:write(e.username, "tcb", "DestroyEnv", { EnvId = res.id, IsForce = true },
-                 { region = res.region })
   return ctx.plan:outcome("destroyed")
 end
 
@@ -201,53 +201,60 @@ local function stop_server(ctx, e, res)
 end
 
 -- What happens to a workspace: opts.destroy, or opts.purge_expired past
--- retain-until, destroys; otherwise it is kept and tagged for retention.
+-- retain-until, destroys (destroying(res)); otherwise it is kept and
+-- tagged offboarded=<today>, retain-until=<today + retain_days> (tag(),
+-- which keeps the first dates and says whether it wrote).
 local function retention(ctx, opts)
   local today = os.date("!%Y-%m-%d", ctx.now)
   local until_ = os.date("!%Y-%m-%d", ctx.now + opts.retain_days * DAY)
-  local function destroying(res)
-    local d = res.tags["retain-until"]
-    return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
+  return {
+    destroying = function(res)
+      local d = res.tags["retain-until"]
+      return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
+    end,
+    tag = function(e, res)
+      if res.tags.offboarded then return false end
+      ctx.plan:write(e.username, "tag", "TagResources", { ResourceList = { res.resource },
+        Tags = { { TagKey = "offboarded", TagValue = today },
+                 { TagKey = "retain-until", TagValue = until_ } } })
+      return true
+    end,
+  }
+end
+
+local function keep_server(ctx, e, res, keep)
+  local result = stop_server(ctx, e, res)
+  if result ~= "gone" and keep.tag(e, res) and result == "retained" then result = "tagged" end
+  return result
+end
+
+local function keep_env(ctx, e, res, keep)
+  return keep.tag(e, res) and "tagged" or "retained"
+end
+
+-- Each resource of list, destroyed or kept as its retention says; the
+-- word of the last one ("none" for none).
+local function settle(ctx, e, list, opts, destroy, keep)
+  local r = retention(ctx, opts)
+  local result = "none"
+  for _, res in ipairs(list) do
+    if r.destroying(res) then
+      result = destroy(ctx, e, res, r)
+    else
+      result = keep(ctx, e, res, r)
+    end
   end
-  return destroying, today, until_
+  return result
 end
 
 -- Each server: stopped and tagged for retention, or destroyed.
 function M.servers(ctx, e, ws, opts)
-  local destroying, today, until_ = retention(ctx, opts)
-  local result = "none"
-  for _, res in ipairs(ws.server) do
-    if destroying(res) then
-      result = destroy_server(ctx, e, res)
-    else
-      result = stop_server(ctx, e, res)
-      if result ~= "gone" and tag_retained(ctx, e, res, today, until_) and result == "retained" then
-        result = "tagged"
-      end
-    end
-  end
-  return result
+  return settle(ctx, e, ws.server, opts, destroy_server, keep_server)
 end
 
--- Each environment: tagged for retention, or destroyed (an environment
--- the deletion quota does not allow is kept and tagged, and the step
--- fails saying so).
+-- Each environment: tagged for retention, or destroyed.
 function M.environments(ctx, e, ws, opts)
-  local destroying, today, until_ = retention(ctx, opts)
-  local result = "none"
-  for _, res in ipairs(ws.env) do
-    if destroying(res) then
-      local ok, r = pcall(destroy_env, ctx, e, res)
-      if not ok then
-        tag_retained(ctx, e, res, today, until_)
-        error(r, 0)
-      end
-      result = r
-    else
-      result = tag_retained(ctx, e, res, today, until_) and "tagged" or "retained"
-    end
-  end
-  return result
+  return settle(ctx, e, ws.env, opts, destroy_env, keep_env)
 end
 
 -- Deletes the sub-user: access keys first (CAM refuses a user who still

@@ -108,7 +108,7 @@ local function ensure_policy(ctx, who, name, doc, description)
     local r = create(ctx, who, "cam", "CreatePolicy",
       { PolicyName = name, PolicyDocument = doc, Description = description }, nil,
       function() return api.policies_by_name()[name] end)
-    if not r then return planned("policy"), "planned" end
+    if not r then return planned("policy " .. name), "planned" end
     ctx.policies[name] = { PolicyId = r.PolicyId, PolicyName = name }
     return r.PolicyId, "created"
   end

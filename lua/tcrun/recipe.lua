@@ -15,7 +15,7 @@
 --   roster   "employees" (the full roster, business units checked) or
 --            "leavers" (only username required)
 --   options  the recipe's own options (args.lua), besides --out
---   out      the default --out folder
+--   out      the default --out folder; out_help, what goes there
 --   no_dry_run  why, when the recipe has no dry run (--dry-run refused)
 --   ledger   a file name in --out for the recipe's memory (ledger.lua)
 --
@@ -94,7 +94,7 @@ end
 function M.start(argv, spec)
   local options = { spec.roster == "leavers" and "leavers" or "roster",
     out = { value = true, default = spec.out, metavar = "DIR",
-            help = "folder for the report" .. (spec.ledger and " and the recipe's memory" or "") } }
+            help = spec.out_help or "folder for the report" } }
   for k, v in pairs(spec.options or {}) do options[k] = v end
   local opts, pos = args.cli(argv, options, spec.usage)
   if not opts then return nil, pos end

@@ -1,9 +1,11 @@
 -- report.lua: what a run did, for people: a report CSV (written
 -- atomically) and a one-screen summary on stdout, both from the kit's rows
 -- (recipe.lua): a column is a step's word (row.status), else what a step
--- made (row.facts), else the row's error, else a roster column
--- (row.employee).
+-- made (row.facts), else the row's error, else one of the roster's known
+-- columns (row.employee).  An extra roster column never fills a report
+-- column: a roster's "uin" is not the UIN tcrun found.
 local csv = require "tcrun.csv"
+local roster = require "tcrun.roster"
 
 local M = {}
 
@@ -12,7 +14,7 @@ function M.value(row, c)
   local v = row.status[c]
   if v == nil then v = row.facts[c] end
   if v == nil and c == "error" then v = row.error end
-  if v == nil then v = row.employee[c] end
+  if v == nil and roster.COLUMNS[c] then v = row.employee[c] end
   return v
 end
 

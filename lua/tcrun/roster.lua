@@ -153,6 +153,8 @@ end
 -- Known columns in the order their problems are reported within a row.
 local FIELDS = { "username", "display_name", "email", "phone", "business_unit",
                  "role", "environments", "cost_center", "workspace" }
+M.COLUMNS = {}
+for _, name in ipairs(FIELDS) do M.COLUMNS[name] = true end
 
 -- {line, n, text} entries -> their texts by line, then by n (a stable
 -- sort: a row's problems keep the order they were found in).

@@ -1,0 +1,138 @@
+#!/usr/bin/env tcrun
+-- recipe.lua, the kit, without the cloud: start() refuses every problem
+-- before any write with exit 2 (bad options, roster rows, undeclared
+-- units, an --out it cannot make); each() records each step's word and
+-- what it made, and the step a row failed at; finish() writes the report
+-- from status, facts, error and roster columns in that order; the plan's
+-- planned ids are values of their own.
+local t = dofile(os.getenv("TCRUN_SRCDIR") .. "/tests/lib/tap.lua")
+local recipe = require "tcrun.recipe"
+local plan = require "tcrun.plan"
+local csv = require "tcrun.csv"
+
+local HEADER = "username,display_name,email,phone,business_unit,role,environments,cost_center,workspace,uin\n"
+local tmp = os.tmpname()
+os.remove(tmp)
+assert(tc.mkdir(tmp))
+
+local function write(name, content)
+  local path = tmp .. "/" .. name
+  local f = assert(io.open(path, "w"))
+  f:write(content)
+  f:close()
+  return path
+end
+
+-- Runs recipe.start with stderr captured: run, code, what it printed.
+local function start(argv, spec)
+  local real, said = io.stderr, {}
+  io.stderr = { write = function(self, ...)
+    for _, s in ipairs({ ... }) do said[#said + 1] = tostring(s) end
+    return self
+  end }
+  local ok, run, code = pcall(recipe.start, argv, spec)
+  io.stderr = real
+  if not ok then error(run, 0) end
+  return run, code, table.concat(said)
+end
+
+local SPEC = { name = "test", roster = "employees", out = tmp .. "/out", usage = "test ROSTER" }
+
+-- 1. Problems, all at once, before anything is made.
+local bad = write("bad.csv", HEADER ..
+  "ann.lee,Ann,ann@example.com,,platform,admin,dev,CC1,yes,\n" ..
+  "ben.wu,Ben,ben@example.com,,platfrom,viewer,dev,CC1,yes,\n" ..
+  "cal.ma,Cal,cal@example.com,,platform,root,dev,CC1,yes,\n" ..
+  "dee.su,Dee,dee@example.com,,default,viewer,dev,CC1,yes,\n")
+local run, code, said = start({ bad, "--out", tmp .. "/never" }, SPEC)
+t.is(run, nil, "a bad roster: no run")
+t.is(code, 2, "exit code 2")
+t.like(said, bad:gsub("%p", "%%%0") .. ":3: business unit 'platfrom' is not declared %(no platfrom%.lua in ",
+       "an undeclared unit is a file:line problem")
+t.like(said, ":4: unknown role 'root'", "next to the roster's own problems")
+t.like(said, ":5: 'default' holds the defaults; it is not a business unit",
+       "default is not a unit")
+t.ok(said:find(":3:.*:4:.*:5:"), "in line order", said)
+t.is(io.open(tmp .. "/never", "r"), nil, "and --out was not made")
+
+run, code, said = start({ "--nope", bad }, SPEC)
+t.is(code, 2, "an unknown option: exit 2")
+t.like(said, "unknown option '%-%-nope'", "named")
+
+local good = write("good.csv", HEADER ..
+  "ann.lee,Ann,ann@example.com,,platform,admin,dev,CC1,yes,100000100004\n" ..
+  "ben.wu,Ben,ben@example.com,,research,viewer,dev;test,CC2,no,999\n")
+run, code, said = start({ good, "--out", "/proc/no/such/dir" }, SPEC)
+t.is(code, 2, "an --out that cannot be made: exit 2 before any write")
+t.like(said, "^tcrun: %-%-out /proc/no/such/dir: ", "one line naming --out")
+
+-- 2. A run: rows, units, steps.
+run, code, said = start({ good, "--out", tmp .. "/out" }, SPEC)
+t.ok(run, "a good roster starts", said)
+t.is(#run.rows, 2, "two rows")
+t.is(run.rows[2].unit.name, "research", "each row has its unit's settings")
+t.is(run.rows[2].unit.server_region, "ap-beijing", "merged over the defaults")
+t.is(run.rows[1].employee.uin, "100000100004", "an extra column stays in the employee")
+t.ok(run.stamp:match("^%d+T%d+Z$"), "a UTC stamp for file names")
+
+local seen = {}
+local failed = run:each(function(e, unit, step)
+  local user = step("user", function()
+    return "created", e.username == "ann.lee" and { uin = #e.username } or {}
+  end)
+  seen[e.username] = user.uin
+  step("groups", function(u)
+    if e.username == "ben.wu" then error("ben cannot join", 0) end
+    return "exists", { groups = u.uin }
+  end, user)
+  step("hook", function() end)
+end)
+t.is(#failed, 1, "each(): one row failed")
+local ann, ben = run.rows[1], run.rows[2]
+t.is(seen["ann.lee"], 7, "a step's made table comes back from step()")
+t.is(ann.status.user .. "," .. ann.status.groups, "created,exists", "each step's word is recorded")
+t.is(ann.status.hook, nil, "a step returning no word records none")
+t.is(ann.facts.uin, 7, "what steps made is kept for the report")
+t.is(ann.error, nil, "ann did not fail")
+t.is(ben.failed_step, "groups", "ben failed at groups")
+t.is(ben.status.groups, "failed", "that step's status says failed")
+t.is(ben.error, "ben cannot join", "with the error")
+t.is(ben.status.hook, nil, "and nothing after it ran")
+
+local real = io.stdout
+local screen = {}
+io.stdout = { write = function(self, ...)
+  for _, s in ipairs({ ... }) do screen[#screen + 1] = tostring(s) end
+  return self
+end }
+local status = run:finish { report = "r.csv", columns = { "username", "uin", "user", "groups", "error" },
+                            steps = { "user", "groups" } }
+io.stdout = real
+screen = table.concat(screen)
+t.is(status, false, "finish(): false when a row failed")
+local r = assert(csv.open(tmp .. "/out/r.csv"))
+local a, b = r:next(), r:next()
+r:close()
+t.is(a.uin, "7", "report: a step's uin wins over the roster's uin column")
+t.is(b.uin, "", "report: no uin found, none reported (not the roster's column)")
+t.is(b.user, "created", "report: a step's word")
+t.is(b.error, "ben cannot join", "report: the error")
+t.like(screen, "test: 2 employee%(s%), 1 ok, 1 failed", "screen: the counts")
+t.like(screen, "FAILED ben.wu at groups: ben cannot join", "screen: the failure and its step")
+
+-- 3. Planned ids.
+local p = plan.new(true)
+local id = plan.planned("server")
+t.is(tostring(id), "(new server)", "a planned id prints by name")
+t.ok(plan.is_planned(id) and not plan.is_planned("(new server)"), "and is not a string that looks like one")
+t.is(p:write("ann", "lighthouse", "StopInstances", { InstanceIds = { id } }), nil,
+     "a dry run's write returns nil")
+t.is(p:outcome("created"), "planned", "and its word is planned")
+local out = {}
+p:print({ "ann" }, { write = function(self, ...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end })
+t.like(table.concat(out), 'lighthouse%.StopInstances {"InstanceIds":%["%(new server%)"%]}',
+       "the plan shows the planned id")
+t.is(plan.new(false):outcome("created"), "created", "a real run's word is its own")
+
+os.execute("rm -rf '" .. tmp .. "'")
+t.done()
