@@ -22,8 +22,17 @@ int fs_mkdirs(const char *dir)
 		if (p[i] != '/' && p[i] != '\0')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
-			rc = -1;
+		if (mkdir(p, 0700) != 0) {
+			struct stat st;
+
+			/* Something already there must be a folder. */
+			if (errno != EEXIST)
+				rc = -1;
+			else if (stat(p, &st) != 0)
+				rc = -1;
+			else if (!S_ISDIR(st.st_mode))
+				rc = -1, errno = ENOTDIR;
+		}
 		if (i < n)
 			p[i] = '/';
 	}

@@ -8,7 +8,8 @@
 #include <stdio.h>
 
 /* Creates dir and its missing parents, each with mode 0700 (they may hold
- * journals and initial passwords).  Returns 0, or -1 with errno set. */
+ * journals and initial passwords).  Returns 0, or -1 with errno set
+ * (ENOTDIR when dir or a parent exists and is not a folder). */
 int fs_mkdirs(const char *dir);
 
 /*

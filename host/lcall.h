@@ -1,5 +1,6 @@
 /*
- * lcall.h: tc.call, the signed Tencent Cloud API call, and its errors.
+ * lcall.h: tc.call, the signed Tencent Cloud API call.  Its options are
+ * lcallopt.h, the errors it raises lerror.h.
  *
  *   tc.call(service, action [, params [, opts]]) -> Response
  *   tc.is_write(action) -> boolean

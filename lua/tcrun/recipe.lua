@@ -90,6 +90,20 @@ local function attach_units(path, rows, found)
   return problems
 end
 
+-- Makes folder dir (and its parents) and checks that a file can be made
+-- in it: true, or nil and why.
+local function writable(dir)
+  local ok, err = tc.mkdir(dir)
+  if not ok then return nil, err end
+  local probe = ("%s/.tcrun-probe-%s"):format(dir, tostring({}):match("0x(%x+)") or "x")
+  local f
+  f, err = io.open(probe, "w")
+  if not f then return nil, err end
+  f:close()
+  os.remove(probe)
+  return true
+end
+
 -- The run, or nil and the exit code after saying what is wrong.
 function M.start(argv, spec)
   local options = { spec.roster == "leavers" and "leavers" or "roster",
@@ -126,8 +140,8 @@ function M.start(argv, spec)
   -- The output folder before any write: a run that cannot report must
   -- not start.  A dry run writes nothing, there either.
   if not run.plan.dry_run then
-    local ok, err = tc.mkdir(opts.out)
-    if not ok then return fail(("--out %s: %s"):format(opts.out, err)) end
+    local ok, err = writable(opts.out)
+    if not ok then return fail("--out: " .. err) end
   end
   if spec.ledger then
     local err

@@ -64,7 +64,14 @@ local good = write("good.csv", HEADER ..
   "ben.wu,Ben,ben@example.com,,research,viewer,dev;test,CC2,no,999\n")
 run, code, said = start({ good, "--out", "/proc/no/such/dir" }, SPEC)
 t.is(code, 2, "an --out that cannot be made: exit 2 before any write")
-t.like(said, "^tcrun: %-%-out /proc/no/such/dir: ", "one line naming --out")
+t.like(said, "^tcrun: %-%-out: /proc/no/such/dir: [^\n]+\n$", "one line naming --out")
+local file = write("afile", "x")
+run, code, said = start({ good, "--out", file }, SPEC)
+t.is(code, 2, "an --out that is a file: exit 2")
+t.like(said, "afile: Not a directory", "says so")
+run, code, said = start({ good, "--out", "/proc/self" }, SPEC)
+t.is(code, 2, "an --out folder that exists but takes no files (/proc/self): exit 2, even as root")
+t.like(said, "^tcrun: %-%-out: /proc/self/%.tcrun%-probe", "naming the file it could not make")
 
 -- 2. A run: rows, units, steps.
 run, code, said = start({ good, "--out", tmp .. "/out" }, SPEC)

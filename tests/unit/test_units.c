@@ -96,18 +96,18 @@ static void test_endpoint(void)
 		err[0] = '\0';
 		rc = endpoint_parse(c[i].url, c[i].allow, &ep, err, sizeof err);
 		if (!c[i].err) {
-			if (!ok(rc == 0 && strcmp(ep.scheme, c[i].scheme) == 0 &&
-			   strcmp(ep.host, c[i].host) == 0 &&
-			   ep.port == c[i].port,
-			   "endpoint %s%s: %s %s %d", c[i].url,
-			   c[i].allow ? " (allowed)" : "", c[i].scheme,
-			   c[i].host, c[i].port))
-				printf("#   rc %d, got %s %s %d (%s)\n", rc, ep.scheme,
-			       ep.host, ep.port, err);
-		} else {
-			if (!ok(rc == -1 && strstr(err, c[i].err) != NULL,
-			   "endpoint %s refused: %s", c[i].url, c[i].err))
-				printf("#   rc %d, err '%s'\n", rc, err);
+			int good = rc == 0 && strcmp(ep.scheme, c[i].scheme) == 0 &&
+			           strcmp(ep.host, c[i].host) == 0 &&
+			           ep.port == c[i].port;
+
+			if (!ok(good, "endpoint %s%s: %s %s %d", c[i].url,
+			        c[i].allow ? " (allowed)" : "", c[i].scheme,
+			        c[i].host, c[i].port))
+				printf("#   rc %d, got %s %s %d (%s)\n", rc,
+				       ep.scheme, ep.host, ep.port, err);
+		} else if (!ok(rc == -1 && strstr(err, c[i].err) != NULL,
+		               "endpoint %s refused: %s", c[i].url, c[i].err)) {
+			printf("#   rc %d, err '%s'\n", rc, err);
 		}
 	}
 	ok(endpoint_is_loopback("127.0.0.1") &&
@@ -288,6 +288,15 @@ static void test_atomic(void)
 	snprintf(path, sizeof path, "%s/a/b/c", dir);
 	ok(fs_mkdirs(path) == 0 && stat(path, &st) == 0 &&
 	   (st.st_mode & 0777) == 0700, "mkdirs: parents, mode 0700");
+	ok(fs_mkdirs(path) == 0, "mkdirs: a folder that exists is fine");
+	snprintf(names, sizeof names, "%s/file", path);
+	fp = fopen(names, "w");
+	if (fp)
+		fclose(fp);
+	errno = 0;
+	ok(fs_mkdirs(names) == -1 && errno == ENOTDIR,
+	   "mkdirs: an existing file is not a folder (ENOTDIR)");
+	unlink(names);
 	for (int i = 0; i < 3; i++) {
 		rmdir(path);
 		*strrchr(path, '/') = '\0';
