@@ -7,7 +7,8 @@
  *   tc.is_transient(err), tc.is_secret(v), tc.rate_limit(service, action,
  *   n), tc.log(...), tc.warn(...), tc.journal_path(), tc.isatty([fd]),
  *   tc.mkdir(path), tc.secret_fields()
- *   tc.dry_run, tc.region, tc.parallel, tc.version, tc.home
+ *   tc.dry_run, tc.region, tc.parallel, tc.version (here); tc.home and
+ *   tc.config_dir (state.c)
  *
  * ltc_open builds the table around one runtime (HTTP, rate limits,
  * credentials, journal) and makes it the global `tc` and package.loaded.tc.

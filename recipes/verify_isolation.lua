@@ -24,7 +24,8 @@ local checked = checks.with_workspace(run.rows)
 -- 3. Everyone, concurrently, each signed with a key of their own.
 run:each(function(e, _, step)
   local ws = step("workspace", checks.workspace, ctx, e)
-  local key = step("key", checks.new_key, ws.uin)
+  local key
+  step("key", function() key = checks.new_key(ws.uin) end)
   local ok, err = pcall(function()
     step("own_listed", checks.own_listed, key, ws)
     step("other_refused", checks.other_refused, key, ws, checks.neighbour(ctx, ws))

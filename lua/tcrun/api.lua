@@ -147,6 +147,35 @@ function M.only(list, what)
   return list[1]
 end
 
+-- Where a Lighthouse instance in a passing state is heading: STOPPING to
+-- STOPPED, PENDING, STARTING and REBOOTING to RUNNING, TERMINATING to
+-- gone ("TERMINATED"); any other state is where it is.
+local HEADING = { STOPPING = "STOPPED", PENDING = "RUNNING", STARTING = "RUNNING",
+                  REBOOTING = "RUNNING", TERMINATING = "TERMINATED" }
+function M.heading(state)
+  return HEADING[state] or state
+end
+
+local function settled(i)
+  return i.LatestOperationState ~= "OPERATING" and not HEADING[i.InstanceState]
+end
+
+-- The state a Lighthouse instance settles in (no operation running, not
+-- in a passing state): at once when inst, the instance as last read (nil:
+-- read it now), has settled; else after waiting through plan (plan.lua),
+-- so that a dry run takes where it is heading instead.  "TERMINATED" once
+-- it is gone.
+function M.settle(plan, id, region, inst)
+  inst = inst or M.instance(id, region)
+  if not inst then return "TERMINATED" end
+  if settled(inst) then return inst.InstanceState end
+  return plan:wait("server " .. id .. " to settle", function()
+    local i = M.instance(id, region)
+    if not i then return "TERMINATED" end
+    if settled(i) then return i.InstanceState end
+  end, 1800, 2) or M.heading(inst.InstanceState)
+end
+
 function M.instance(id, region)
   local r = tc.call("lighthouse", "DescribeInstances", { InstanceIds = { id } },
                     { region = region })

@@ -82,10 +82,11 @@ local function delete_strays(uin)
   end
 end
 
--- A new temporary key for the sub-user, after deleting strays: finds
--- { uin, credential } for tc.call.  Never sent twice: a key whose answer
--- was lost would be one we cannot use or see the secret of; such a stray
--- is deleted, then the step fails.
+-- A new temporary key for the sub-user, after deleting strays: { uin,
+-- id, credential } (credential for tc.call's opts).  Not a step's made
+-- table: the secret stays out of the row.  Never sent twice: a key whose
+-- answer was lost would be one we cannot use or see the secret of; such a
+-- stray is deleted, then the call fails.
 function M.new_key(uin)
   delete_strays(uin)
   local made, r = pcall(tc.call, "cam", "CreateAccessKey",
@@ -94,8 +95,8 @@ function M.new_key(uin)
     delete_strays(uin)
     error(r, 0)
   end
-  return nil, { uin = uin, id = r.AccessKey.AccessKeyId,
-                credential = { id = r.AccessKey.AccessKeyId, key = r.AccessKey.SecretAccessKey } }
+  return { uin = uin, id = r.AccessKey.AccessKeyId,
+           credential = { id = r.AccessKey.AccessKeyId, key = r.AccessKey.SecretAccessKey } }
 end
 
 function M.delete_key(key)

@@ -79,14 +79,14 @@ function M.access(ctx, e)
   local result = "already revoked"
   if u.ConsoleLogin == 1 then
     ctx.plan:write(e.username, "cam", "UpdateUser", { Name = e.username, ConsoleLogin = 0 })
-    result = "revoked"
+    result = ctx.plan:outcome("revoked")
   end
   local keys = tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }).AccessKeys or {}
   for _, k in ipairs(keys) do
     if k.Status == "Active" then
       ctx.plan:write(e.username, "cam", "UpdateAccessKey",
         { AccessKeyId = k.AccessKeyId, Status = "Inactive", TargetUin = u.Uin })
-      result = "revoked"
+      result = ctx.plan:outcome("revoked")
     end
   end
   return result, { uin = u.Uin, keys = keys }
@@ -98,7 +98,7 @@ function M.permissions(ctx, e, user)
   local result = "already removed"
   for _, p in ipairs(api.cam_pages("ListAttachedUserPolicies", { TargetUin = user.uin }, "List")) do
     ctx.plan:write(e.username, "cam", "DetachUserPolicy", { PolicyId = p.PolicyId, DetachUin = user.uin })
-    result = "removed"
+    result = ctx.plan:outcome("removed")
   end
   local info = {}
   for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")) do
@@ -106,7 +106,7 @@ function M.permissions(ctx, e, user)
   end
   if #info > 0 then
     ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = info })
-    result = "removed"
+    result = ctx.plan:outcome("removed")
   end
   return result
 end
@@ -128,31 +128,20 @@ function M.find_workspace(ctx, e, user)
   return nil, { workspace = ws, env_id = ids(ws.env), instance_id = ids(ws.server) }
 end
 
--- The instance's state once no operation runs on it ("gone" if none),
--- and it is in state want (any state when nil): a check for api.wait.
-local function settled(res, want)
-  return function()
-    local i = api.instance(res.id, res.region)
-    if not i then return "gone" end
-    if i.LatestOperationState ~= "OPERATING" and (want == nil or i.InstanceState == want) then
-      return i.InstanceState
-    end
-  end
-end
-
 -- Isolates, then terminates, a server (Lighthouse only terminates a
 -- SHUTDOWN instance) and waits until it is gone.
 local function destroy_server(ctx, e, res)
   local where = { region = res.region }
   local ids = { InstanceIds = { res.id } }
-  local state = api.wait("server " .. res.id .. " to settle", settled(res), 1800, 2)
-  if state == "gone" then return "gone" end
-  if state ~= "SHUTDOWN" then
-    -- Terminating needs the isolation done, so under a dry run both are
-    -- planned without waiting in between.
-    if ctx.plan:write(e.username, "lighthouse", "IsolateInstances", ids, where) then
-      api.wait("server " .. res.id .. " to shut down", settled(res, "SHUTDOWN"), 1800, 2)
-    end
+  local state = api.settle(ctx.plan, res.id, res.region)
+  if state == "TERMINATED" then return "gone" end
+  -- Waits follow a write's answer: a dry run plans both without them.
+  if state ~= "SHUTDOWN"
+     and ctx.plan:write(e.username, "lighthouse", "IsolateInstances", ids, where) then
+    api.wait("server " .. res.id .. " to shut down", function()
+      local i = api.instance(res.id, res.region)
+      return i and i.InstanceState == "SHUTDOWN" and i.LatestOperationState ~= "OPERATING" or nil
+    end, 1800, 2)
   end
   if not ctx.plan:write(e.username, "lighthouse", "TerminateInstances", ids, where) then
     return "planned"
@@ -185,19 +174,15 @@ local function destroy_env(ctx, e, res, keep)
   return ctx.plan:outcome("destroyed")
 end
 
--- Stops a retained server once no operation runs on it (a server still
--- being created would otherwise come up and stay up).
+-- Stops a retained server once it has settled (a server still being
+-- created would otherwise come up and stay up).
 local function stop_server(ctx, e, res)
-  local inst = api.wait("server " .. res.id .. " to settle", function()
-    local i = api.instance(res.id, res.region)
-    if not i then return false end
-    if i.LatestOperationState ~= "OPERATING" and i.InstanceState ~= "PENDING" then return i end
-  end, 1800, 5)
-  if not inst then return "gone" end
-  if inst.InstanceState == "STOPPED" or inst.InstanceState == "SHUTDOWN" then return "retained" end
+  local state = api.settle(ctx.plan, res.id, res.region)
+  if state == "TERMINATED" then return "gone" end
+  if state == "STOPPED" or state == "SHUTDOWN" then return "retained" end
   ctx.plan:write(e.username, "lighthouse", "StopInstances",
                  { InstanceIds = { res.id } }, { region = res.region })
-  return "stopped"
+  return ctx.plan:outcome("stopped")
 end
 
 -- What happens to a workspace: opts.destroy, or opts.purge_expired past
@@ -224,12 +209,14 @@ end
 
 local function keep_server(ctx, e, res, keep)
   local result = stop_server(ctx, e, res)
-  if result ~= "gone" and keep.tag(e, res) and result == "retained" then result = "tagged" end
+  if result ~= "gone" and keep.tag(e, res) and result == "retained" then
+    result = ctx.plan:outcome("tagged")
+  end
   return result
 end
 
 local function keep_env(ctx, e, res, keep)
-  return keep.tag(e, res) and "tagged" or "retained"
+  return keep.tag(e, res) and ctx.plan:outcome("tagged") or "retained"
 end
 
 -- Each resource of list, destroyed or kept as its retention says; the

@@ -306,7 +306,7 @@ function M.environment(ctx, e, unit, user)
     result = ctx.plan:outcome("updated")
   end
   if env.Status ~= "NORMAL" then
-    api.wait("environment " .. env.EnvId, function()
+    ctx.plan:wait("environment " .. env.EnvId, function()
       local now = api.env(env.EnvId, region)
       return now and now.Status == "NORMAL" or nil
     end, 1800, 2)
@@ -334,22 +334,25 @@ function M.server(ctx, e, unit, user)
     id, result = r.InstanceIdSet[1], "created"
   else
     id = inst.InstanceId
-    if inst.InstanceState == "SHUTDOWN" then
+    local state = api.settle(ctx.plan, id, region, inst)
+    if state == "SHUTDOWN" then
       error(("server %s is isolated (SHUTDOWN): offboarded earlier; "
              .. "restore or terminate it first"):format(id), 0)
+    elseif state == "TERMINATED" then
+      error(("server %s is being terminated (offboarded earlier); run again once it is gone")
+            :format(id), 0)
     end
     if ensure_resource_tags(ctx, e.username, api.resource("lighthouse", region, ctx.owner_uin,
         "instance", id), api.tag_map(inst.Tags), tags) then
       result = ctx.plan:outcome("updated")
     end
-    if inst.InstanceState == "STOPPED" then
-      local started = ctx.plan:write(e.username, "lighthouse", "StartInstances",
+    if state == "STOPPED" then
+      ctx.plan:write(e.username, "lighthouse", "StartInstances",
         { InstanceIds = { id } }, { region = region })
       result = ctx.plan:outcome("updated")
-      if not started then return result, { instance_id = id, server_region = region } end
     end
   end
-  api.wait("server " .. id .. " to run", function()
+  ctx.plan:wait("server " .. id .. " to run", function()
     local now = api.instance(id, region)
     if now and now.InstanceState == "LAUNCH_FAILED" then
       error("server " .. id .. " failed to launch", 0)
@@ -491,14 +494,19 @@ function M.workspace_api(ctx, e, unit, env, server)
   }
 end
 
+local function deep_copy(v)
+  if type(v) ~= "table" then return v end
+  local c = {}
+  for k, x in pairs(v) do c[k] = deep_copy(x) end
+  return c
+end
+
 -- Calls the unit's hook `name`, if it has one, with a copy of the
--- employee (so a hook cannot change what the steps read) and workspace.
+-- employee, lists included (so a hook cannot change what the steps read),
+-- and workspace.
 function M.hook(unit, name, e, workspace)
   local fn = unit.hooks[name]
-  if not fn then return end
-  local copy = {}
-  for k, v in pairs(e) do copy[k] = v end
-  fn(copy, workspace)
+  if fn then fn(deep_copy(e), workspace) end
 end
 
 -- Writes the initial passwords set by this run to a new 0600 file in out

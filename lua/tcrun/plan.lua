@@ -6,9 +6,13 @@
 -- a Response.  What a dry run would create is named by a planned id,
 -- plan.planned("server"): a value of its own type that prints as
 -- "(new server)", that plan.is_planned recognises, and that can never be
--- mistaken for a real id.
+-- mistaken for a real id.  Waiting for the cloud to finish something goes
+-- through the plan too (plan:wait): a dry run changes nothing, so it has
+-- nothing to wait for, and a step then goes on from the state the thing
+-- is heading for.
 -- Does not: decide what to write (the steps do), or retry (the host does).
 local tc = require "tc"
+local api = require "tcrun.api"
 local json = require "tcrun.json"
 
 local M = {}
@@ -46,6 +50,13 @@ function M:write(who, service, action, params, opts)
                       region = opts and opts.region }
   self.count = self.count + 1
   return nil
+end
+
+-- api.wait(what, check, timeout, every) in a real run: check()'s first
+-- value.  Under a dry run nil at once, without calling check.
+function M:wait(what, check, timeout, every)
+  if self.dry_run then return nil end
+  return api.wait(what, check, timeout, every)
 end
 
 -- The word for a step's summary after it wrote: word itself, or "planned"

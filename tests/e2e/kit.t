@@ -7,6 +7,7 @@ employee; and no roster column can stand in for what the steps find (an
 offboarding list with a `uin` column must not offboard that UIN's owner)."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -83,6 +84,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
     os.makedirs(os.path.join(conf, "bu"))
     with open(os.path.join(conf, "bu", "meddler.lua"), "w") as f:
         f.write('return { hooks = { after_user = function(e, w)\n'
+                '  table.insert(e.environments, "test")\n'
                 '  e.username = "mallory"; e.role = "admin"; e.environments = { "prod" }\n'
                 'end } }\n')
     with open(os.path.join(conf, "bu", "early.lua"), "w") as f:
@@ -95,11 +97,27 @@ with Sandbox("--async-delay-ms", "100") as sb:
     mia = account.read(sb, "cam", "GetUser", {"Name": "mia.ho"})
     groups = sorted(g["GroupName"] for g in account.cam_pages(
         sb, "ListGroupsForUser", {"SubUin": mia["Uin"]}, "GroupInfo"))
-    t.eq(groups, ["dev-viewer"], "a hook that rewrites its employee changes nothing the steps use")
+    t.eq(groups, ["dev-viewer"], "a hook that rewrites its employee, or changes its lists in place, "
+         "changes nothing the steps use")
     t.eq(r.rc, 1, "ensure_tags in after_user: the row fails (exit 1)")
     t.like(r.out, "FAILED eli.ng at user:", "at the user step")
     t.like(r.out, "early.lua:1: ensure_tags: eli.ng has no workspace yet (call it from after_workspace)",
            "naming the unit file and what to do instead")
+
+    # A dry run does not wait for a server in passing: one stopping (for a
+    # minute, in a sandbox restarted slow) is taken as stopped, and its
+    # start is planned.
+    david = [i for i in account.instances(sb, "ap-beijing") if tags(i).get("owner") == "david.chen"][0]
+    sb.flags = ["--async-delay-ms", "60000"]
+    sb.restart()
+    sb.call("lighthouse", "StopInstances", {"InstanceIds": [david["InstanceId"]]}, region="ap-beijing")
+    try:
+        r = tcrun("--endpoint", sb.url, "--dry-run", "onboard.lua", roster, env=env, timeout=20)
+    except subprocess.TimeoutExpired:
+        r = None
+    t.ok(r is not None and r.rc == 0, "a dry run with a server stopping exits 0 without waiting for it")
+    t.like(r and r.out, 'lighthouse.StartInstances {"InstanceIds":["%s"]}' % david["InstanceId"],
+           "and plans starting it")
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

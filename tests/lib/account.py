@@ -22,7 +22,7 @@ import tempfile
 import time
 
 import tc3client
-from tctest import TCRUN, leaked, tcrun
+from tctest import TCRUN, empty_config, leaked, tcrun
 
 REGIONS = ("ap-shanghai", "ap-guangzhou", "ap-beijing")
 TRANSIENT = ("InternalError", "RequestLimitExceeded", "ServiceUnavailable")
@@ -110,7 +110,7 @@ def spawn_onboard(sb, roster, out, *extra, journal_dir=None, log_dir=None):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
     env.update(tcrun_env(sb, journal_dir))
-    env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tcrun-conf-")
+    env["XDG_CONFIG_HOME"] = empty_config()
     log_dir = log_dir or tempfile.mkdtemp(prefix="tcrun-log-")
     argv = [TCRUN, "--endpoint", sb.url] + list(extra) + ["onboard.lua", roster, "--out", out]
     with open(os.path.join(log_dir, "stdout"), "w") as o, \

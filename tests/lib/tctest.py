@@ -11,8 +11,10 @@ Every tcrun run made through tcrun() is checked for the secret keys it was
 given (and any others named): if one shows up in stdout, stderr or a file
 the run names, the test fails (secrets must never be printed).
 """
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +65,18 @@ class Result:
         self.rc, self.out, self.err = rc, out, err
 
 
+_config = []
+
+
+def empty_config():
+    """An empty folder, one per test process (removed at exit), to stand
+    for XDG_CONFIG_HOME so that no ~/.config/tcrun reaches a test."""
+    if not _config:
+        _config.append(tempfile.mkdtemp(prefix="tcrun-conf-"))
+        atexit.register(shutil.rmtree, _config[0], True)
+    return _config[0]
+
+
 def leaked(text, secrets=None):
     """The secrets that appear in text."""
     secrets = secrets or [FAKE["TENCENTCLOUD_SECRET_KEY"]]
@@ -78,7 +92,7 @@ def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
          if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
     e.update(FAKE)
     # The developer's own ~/.config/tcrun is not the test's business.
-    e["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="tcrun-conf-")
+    e["XDG_CONFIG_HOME"] = empty_config()
     # No test reaches the real API, even by mistake: without an endpoint,
     # calls go to a closed loopback port.
     e["TCRUN_ENDPOINT"] = "http://127.0.0.1:1"
