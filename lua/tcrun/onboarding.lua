@@ -378,15 +378,23 @@ function M.workspace_policy(ctx, e, unit, user, env, server)
   return result
 end
 
--- The assistant's installer for e, with their values filled in, as the
--- base64 TAT sends.
+-- s as one shell word, single-quoted.
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- The assistant's installer for e, with their values filled in, each
+-- shell-quoted, as the base64 TAT sends.  The script comes from
+-- recipes/scripts/ only (units.lua holds the name to a plain file name).
 local function assistant_content(ctx, e, unit, env)
   local f = assert(io.open(ctx.home .. "/recipes/scripts/" .. unit.assistant_script, "r"))
   local script = f:read("a")
   f:close()
-  script = script:gsub("__TCB_ENV_ID__", env.env_id):gsub("__TCB_REGION__", env.env_region)
-                 :gsub("__OWNER__", e.username)
-                 :gsub("__LOGIN_USER__", unit.assistant_login_user)
+  local values = { __TCB_ENV_ID__ = env.env_id, __TCB_REGION__ = env.env_region,
+                   __OWNER__ = e.username, __LOGIN_USER__ = unit.assistant_login_user }
+  script = script:gsub("__[%u_]+__", function(name)
+    if values[name] ~= nil then return sh_quote(values[name]) end
+  end)
   return base64.encode(script)
 end
 

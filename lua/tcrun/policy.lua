@@ -1,24 +1,58 @@
 -- policy.lua: CAM policy documents from the templates in policies/.
--- A template is JSON with {{name}} placeholders; render() fills them,
--- refuses unknown or missing ones, checks the result is valid JSON within
--- CAM's 6144-character limit, and returns it compact with sorted keys, so
--- two renders of the same inputs are byte-identical.
+-- A template is JSON with {{name}} placeholders, each inside a JSON
+-- string.  render() fills them, refuses unknown or missing ones, checks
+-- the result is valid JSON within CAM's 6144-character limit, and returns
+-- it compact with sorted keys, so two renders of the same inputs are
+-- byte-identical.
+--
+-- A value can only ever be text inside its string: it is JSON-escaped
+-- (so `"]},{"effect":"allow"...` stays a string), and it must have its
+-- placeholder's shape (SHAPES: an id has no `*`, `:` or `/`, so it cannot
+-- widen a resource).  A planned id of a dry run (plan.lua) is shown by its
+-- name.
 local json = require "tcrun.json"
+local plan = require "tcrun.plan"
 
 local M = {}
 
+local function region(v)
+  return v:find("^%l%l%-%l+$") or v:find("^%l%l%-%l+%-%l+$")
+end
+
+-- The placeholders templates may use, and the shape of their values.
+M.SHAPES = {
+  environment = function(v) return v:find("^%l+$") end,
+  owner_uin = function(v) return v:find("^%d+$") end,
+  env_region = region,
+  server_region = region,
+  env_id = function(v) return v:find("^[%w][%w%-]*$") end,
+  instance_id = function(v) return v:find("^[%w][%w%-]*$") end,
+}
+
+-- The document, or nil and "path: why".
 function M.render(path, vars)
   local f, err = io.open(path, "r")
   if not f then return nil, err end
   local text = f:read("a")
   f:close()
-  local missing
+  local bad
   text = text:gsub("{{([%w_]+)}}", function(name)
-    local v = vars[name]
-    if v == nil then missing = missing or name; return "" end
-    return tostring(v)
+    local v, shape = vars[name], M.SHAPES[name]
+    if bad then return "" end
+    if not shape then
+      bad = ("unknown placeholder {{%s}}"):format(name)
+    elseif v == nil then
+      bad = ("no value for {{%s}}"):format(name)
+    elseif plan.is_planned(v) then
+      return json.encode(tostring(v)):sub(2, -2)
+    elseif not shape(tostring(v)) then
+      bad = ("value %s for {{%s}} does not have its shape"):format(json.encode(tostring(v)), name)
+    else
+      return json.encode(tostring(v)):sub(2, -2)
+    end
+    return ""
   end)
-  if missing then return nil, ("%s: no value for {{%s}}"):format(path, missing) end
+  if bad then return nil, ("%s: %s"):format(path, bad) end
   local doc, jerr = json.decode(text)
   if not doc then return nil, path .. ": " .. jerr end
   local out = json.encode(doc)

@@ -5,12 +5,168 @@
 -- key, lists are replaced) and may add hooks.  A unit with no file is an
 -- error, never the defaults: a misspelt unit must not send people to the
 -- wrong regions.  A default.lua in an earlier folder overrides the
--- shipped defaults the same way.  Unit files run without I/O functions.
+-- shipped defaults the same way.
+--
+-- Unit files are data, and untrusted: each runs in an environment of its
+-- own with copies of string, table and math (so it cannot change the
+-- functions the recipes use), no I/O, no require, no load, no access to
+-- tc; and every setting is checked for its shape before any write, a
+-- misspelt key included (SETTINGS below).  The values reach API calls,
+-- policies and the server script, so each is held to the narrowest shape
+-- that works.
 --   local units = assert(units.open({ config .. "/bu", home .. "/recipes/bu" }))
 --   local s, err = units:get("research")   -- settings, or nil and why
--- Does not: check the settings' values (the recipes' steps use them).
+local tc = require "tc"
+local roster = require "tcrun.roster"
+
 local M = {}
 M.__index = M
+
+-- Every setting, with its check: nil when v is fine, else why not.
+local function pattern(p, max, what)
+  return function(v)
+    if type(v) ~= "string" or #v == 0 or #v > max or not v:find(p) then
+      return "is not " .. what
+    end
+  end
+end
+
+local function integer(lo, hi)
+  return function(v)
+    if math.type(v) ~= "integer" or v < lo or v > hi then
+      return ("is not a whole number from %d to %d"):format(lo, hi)
+    end
+  end
+end
+
+local function one_of(list)
+  local ok = {}
+  for _, x in ipairs(list) do ok[x] = true end
+  return function(v)
+    if not ok[v] then return "is not one of " .. table.concat(list, ", ") end
+  end
+end
+
+-- A non-empty list of distinct items, each passing check.
+local function list_of(check, what)
+  return function(v)
+    local n = 0
+    if type(v) == "table" then for _ in pairs(v) do n = n + 1 end end
+    if type(v) ~= "table" or #v == 0 or n ~= #v then return "is not a list of " .. what end
+    local seen = {}
+    for i, x in ipairs(v) do
+      local why = check(x)
+      if why then return ("item %d %s"):format(i, why) end
+      if seen[x] then return ("repeats %s"):format(tostring(x)) end
+      seen[x] = true
+    end
+  end
+end
+
+-- Region names: ap-guangzhou, na-siliconvalley, ap-shanghai-fsi.
+local REGION = function(v)
+  if type(v) ~= "string" or not (v:find("^%l%l%-%l+$") or v:find("^%l%l%-%l+%-%l+$")) then
+    return "is not a region name like ap-guangzhou"
+  end
+end
+
+-- Tags tcrun sets or reads itself; a unit cannot set them.
+local OWN_TAGS = { owner = true, ["owner-uin"] = true, ["managed-by"] = true,
+                   ["business-unit"] = true, ["cost-center"] = true, offboarded = true,
+                   ["retain-until"] = true }
+
+-- Tag keys: letters, digits, space and + - = . _ : / @, at most 127, not
+-- qcloud/tencent/project-prefixed (the Tag API's rules); values at most
+-- 255 of the same.
+local function tags(v)
+  if type(v) ~= "table" then return "is not a table of tags" end
+  for k, x in pairs(v) do
+    if type(k) ~= "string" or #k > 127 or not k:find("^[%w %+%-=%._:/@]+$")
+       or k:lower():find("^qcloud") or k:lower():find("^tencent") or k:lower():find("^project") then
+      return ("has a bad tag key %q"):format(tostring(k))
+    end
+    if OWN_TAGS[k] then return ("sets %q, a tag tcrun sets itself"):format(k) end
+    if type(x) ~= "string" or #x > 255 or not x:find("^[%w %+%-=%._:/@]*$") then
+      return ("has a bad value for tag %q"):format(k)
+    end
+  end
+end
+
+local HOOKS = { after_user = true, after_workspace = true }
+local function hooks(v)
+  if type(v) ~= "table" then return "is not a table of hooks" end
+  for k, f in pairs(v) do
+    if not HOOKS[k] then return ("has an unknown hook %q (after_user, after_workspace)"):format(tostring(k)) end
+    if type(f) ~= "function" then return ("has %s as hook %s, not a function"):format(type(f), k) end
+  end
+end
+
+M.SETTINGS = {
+  env_region = REGION,
+  server_region = REGION,
+  env_package = pattern("^[%w_%-]+$", 64, "a CloudBase package id"),
+  env_resources = list_of(one_of({ "flexdb", "storage", "function", "postgresql" }),
+                          "CloudBase resources"),
+  bundle_id = pattern("^[%w_%-]+$", 64, "a Lighthouse bundle id"),
+  blueprint_id = pattern("^lhbp%-%w+$", 64, "a Lighthouse blueprint id (lhbp-...)"),
+  server_period_months = integer(1, 60),
+  renew_flag = one_of({ "NOTIFY_AND_AUTO_RENEW", "NOTIFY_AND_MANUAL_RENEW" }),
+  -- A file name in recipes/scripts/, nothing else.
+  assistant_script = pattern("^[%w_][%w_%-]*%.sh$", 64, "a script file name in recipes/scripts (x.sh)"),
+  assistant_timeout = integer(60, 86400),
+  assistant_login_user = pattern("^[a-z_][a-z0-9_%-]*$", 32, "a login name ([a-z_][a-z0-9_-]*)"),
+  environments = list_of(one_of(roster.ENVIRONMENTS), "environments"),
+  roles = list_of(one_of(roster.ROLES), "roles"),
+  tags = tags,
+  country_code = pattern("^%d+$", 4, "a country calling code (digits)"),
+  retain_days = integer(0, 3650),
+  hooks = hooks,
+}
+
+-- The known setting nearest to name (a likely typo), or nil.
+local function nearest(name)
+  local best, dist = nil, 3
+  for k in pairs(M.SETTINGS) do
+    -- Levenshtein distance, small strings only.
+    local prev = {}
+    for j = 0, #k do prev[j] = j end
+    for i = 1, #name do
+      local cur = { [0] = i }
+      for j = 1, #k do
+        local cost = name:byte(i) == k:byte(j) and 0 or 1
+        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      end
+      prev = cur
+    end
+    if prev[#k] < dist then best, dist = k, prev[#k] end
+  end
+  return best
+end
+
+-- nil when the table t a file returned holds only known settings, else why.
+local function unknown_keys(t)
+  local names = {}
+  for k in pairs(t) do names[#names + 1] = tostring(k) end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    if not M.SETTINGS[k] then
+      local near = nearest(k)
+      return ("unknown setting '%s'%s"):format(k, near and (" (did you mean '" .. near .. "'?)") or "")
+    end
+  end
+end
+
+-- nil when settings s are complete and well-shaped, else why.
+local function check(s)
+  local names = {}
+  for k in pairs(M.SETTINGS) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    if s[k] == nil then return ("setting '%s' is missing"):format(k) end
+    local why = M.SETTINGS[k](s[k])
+    if why then return ("setting '%s' %s"):format(k, why) end
+  end
+end
 
 local function merge(base, over)
   local out = {}
@@ -25,11 +181,21 @@ local function merge(base, over)
   return out
 end
 
--- What a unit file may use: data and pure helpers, no I/O.
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+-- What a unit file may use: copies of the pure libraries (never the
+-- recipes' own), error and assert to fail a row from a hook, and log.
 local function sandbox()
-  return { string = string, table = table, math = math, pairs = pairs,
-           ipairs = ipairs, tostring = tostring, tonumber = tonumber,
-           type = type, os = { date = os.date, time = os.time } }
+  return { string = copy(string), table = copy(table), math = copy(math), utf8 = copy(utf8),
+           pairs = pairs, ipairs = ipairs, next = next, select = select,
+           tostring = tostring, tonumber = tonumber, type = type,
+           error = error, assert = assert, pcall = pcall,
+           os = { date = os.date, time = os.time },
+           log = function(...) tc.log(...) end }
 end
 
 local function exists(path)
@@ -38,13 +204,15 @@ local function exists(path)
   return f ~= nil
 end
 
--- The table a unit file returns, or nil and "path: why".
+-- The table a unit file returns, its keys checked; or nil and "path: why".
 local function load_file(path)
   local chunk, err = loadfile(path, "t", sandbox())
   if not chunk then return nil, err end
   local ok, t = pcall(chunk)
   if not ok then return nil, path .. ": " .. tostring(t) end
   if type(t) ~= "table" then return nil, path .. ": must return a table" end
+  local why = unknown_keys(t)
+  if why then return nil, path .. ": " .. why end
   return t
 end
 
@@ -57,20 +225,23 @@ local function find(dirs, name)
 end
 
 -- Units found in dirs (a list of folders, searched in order): an object,
--- or nil and why (no default.lua anywhere, or one that does not load).
+-- or nil and why (no default.lua anywhere, or one that does not load or
+-- check).
 function M.open(dirs)
-  local defaults
+  local defaults, last
   for i = #dirs, 1, -1 do
     local path = dirs[i] .. "/default.lua"
     if exists(path) then
       local t, err = load_file(path)
       if not t then return nil, err end
-      defaults = defaults and merge(defaults, t) or t
+      defaults, last = defaults and merge(defaults, t) or t, path
     end
   end
   if not defaults then
     return nil, ("no default.lua in %s"):format(table.concat(dirs, " or "))
   end
+  local why = check(defaults)
+  if why then return nil, last .. ": " .. why end
   return setmetatable({ dirs = dirs, defaults = defaults, cache = {} }, M)
 end
 
@@ -89,8 +260,10 @@ function M:get(name)
   end
   local over, err = load_file(path)
   if not over then return nil, err, "broken" end
-  local settings = merge(merge(self.defaults, over), { name = name })
-  settings.hooks = settings.hooks or {}
+  local settings = merge(self.defaults, over)
+  local why = check(settings)
+  if why then return nil, path .. ": " .. why, "broken" end
+  settings.name = name
   self.cache[name] = settings
   return settings
 end

@@ -4,8 +4,9 @@
 # CloudBase environment, in the assistant's user configuration of the
 # server's login user (ubuntu, lighthouse, debian or root).
 #
-# Run as root through TAT by onboard.lua, which fills in the values below
-# (the login user is optional; without it the script detects one).
+# Run as root through TAT by onboard.lua, which fills in the values below,
+# each shell-quoted, so a value is always one word whatever it holds (the
+# login user is optional; without it the script detects one).
 # Installs Node.js 20 LTS from NodeSource when node is missing or older than
 # 18 (apt on Ubuntu/Debian, dnf/yum on RHEL-family images).
 # Idempotent: running it again leaves the same installation.  No secrets:
@@ -13,10 +14,10 @@
 set -euo pipefail
 set -o errtrace
 
-TCB_ENV_ID='__TCB_ENV_ID__'
-TCB_REGION='__TCB_REGION__'
-OWNER='__OWNER__'
-LOGIN_USER='__LOGIN_USER__'
+TCB_ENV_ID=__TCB_ENV_ID__
+TCB_REGION=__TCB_REGION__
+OWNER=__OWNER__
+LOGIN_USER=__LOGIN_USER__
 
 NODE_MAJOR=20
 MCP_NAME=cloudbase

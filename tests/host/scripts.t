@@ -12,7 +12,7 @@ else
 	failed=1
 	echo "not ok 1 - recipes/scripts/install_assistant.sh is missing"
 fi
-filled=$(grep -o '"__[A-Z_]*__"' lua/tcrun/onboarding.lua | tr -d '"' | sort -u)
+filled=$(grep -o '__[A-Z][A-Z_]*__' lua/tcrun/onboarding.lua | sort -u)
 for f in recipes/scripts/*.sh; do
 	n=$((n + 1))
 	if bash -n "$f" 2>/tmp/tcrun-bash-n.$$; then
@@ -33,8 +33,8 @@ for f in recipes/scripts/*.sh; do
 		echo "#   filled: $filled" | tr '\n' ' '; echo
 	fi
 	n=$((n + 1))
-	filled_in=$(sed -e 's/__TCB_ENV_ID__/alice-wang-x1y2z3/' -e 's/__TCB_REGION__/ap-shanghai/' \
-	       -e 's/__OWNER__/alice.wang/' -e 's/__LOGIN_USER__/ubuntu/' "$f")
+	filled_in=$(sed -e "s/__TCB_ENV_ID__/'alice-wang-x1y2z3'/" -e "s/__TCB_REGION__/'ap-shanghai'/" \
+	       -e "s/__OWNER__/'alice.wang'/" -e "s/__LOGIN_USER__/'ubuntu'/" "$f")
 	if printf '%s\n' "$filled_in" | bash -n 2>/tmp/tcrun-bash-n.$$ &&
 	   ! printf '%s\n' "$filled_in" | grep -v '^[[:space:]]*#' | grep -q '__[A-Z_]*__'; then
 		echo "ok $n - bash -n $f with every value filled in"
