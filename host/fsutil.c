@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +39,32 @@ int fs_mkdirs(const char *dir)
 	}
 	free(p);
 	return rc;
+}
+
+int fs_private_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fs_mkdirs(dir) != 0 || lstat(dir, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a folder (a symbolic link?)", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %ld, not by this user: "
+		         "use a folder of your own", dir, (long)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & 022) {
+		snprintf(err, errlen, "%s: others can write to it (mode %04o): "
+		         "chmod go-w it, or use another folder", dir,
+		         (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
 }
 
 int fs_atomic_open(struct fs_atomic *f, const char *path, int mode)
@@ -115,8 +142,13 @@ int fs_atomic_commit(struct fs_atomic *f, int err)
 		e = errno;
 	if (fclose(fp) != 0 && !e)
 		e = errno;
-	if (!e && rename(f->tmp, f->path) != 0)
+	if (!e && f->exclusive) {
+		if (link(f->tmp, f->path) != 0)
+			e = errno;
+		unlink(f->tmp);
+	} else if (!e && rename(f->tmp, f->path) != 0) {
 		e = errno;
+	}
 	if (e)
 		unlink(f->tmp);
 	else

@@ -5,12 +5,20 @@
 #ifndef TCRUN_FSUTIL_H
 #define TCRUN_FSUTIL_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Creates dir and its missing parents, each with mode 0700 (they may hold
  * journals and initial passwords).  Returns 0, or -1 with errno set
  * (ENOTDIR when dir or a parent exists and is not a folder). */
 int fs_mkdirs(const char *dir);
+
+/* fs_mkdirs, then checks that dir is a folder of the user's own that
+ * nobody else can write to (it may hold initial passwords and records
+ * whose loss or forgery matters): not a symbolic link, owned by the
+ * effective user, not group- or world-writable.  0, or -1 with a one-line
+ * reason in err. */
+int fs_private_dir(const char *dir, char *err, size_t errlen);
 
 /*
  * A file written under a temporary name next to its path and renamed onto
@@ -29,6 +37,7 @@ struct fs_atomic {
 	FILE *fp;       /* the temporary file; NULL once committed or freed */
 	char *path;     /* where it goes */
 	char *tmp;      /* path.tmp.PID.N */
+	int exclusive;  /* commit fails with EEXIST rather than replace */
 };
 
 /* Creates the temporary file with O_CREAT|O_EXCL and mode (less the
@@ -36,8 +45,9 @@ struct fs_atomic {
  * and nothing to free. */
 int fs_atomic_open(struct fs_atomic *f, const char *path, int mode);
 
-/* Flushes, fsyncs, closes and renames the file onto its path, then syncs
- * the folder.  err, when not 0, is an earlier write error: the file is
+/* Flushes, fsyncs, closes and renames the file onto its path (with
+ * f->exclusive set, links it there, failing with EEXIST when the path
+ * exists, so nothing is ever replaced), then syncs the folder.  err, when not 0, is an earlier write error: the file is
  * discarded and err returned.  Returns 0 or an errno; the temporary file
  * is gone either way, and f->path stays for the caller's message. */
 int fs_atomic_commit(struct fs_atomic *f, int err);

@@ -1,7 +1,8 @@
 /*
  * journal.h: an append-only file of JSON lines, one per write call.
  *
- * The file is created with mode 0600 and opened O_APPEND; each line is
+ * The file is created with mode 0600 and opened O_APPEND, never through a
+ * symbolic link (O_NOFOLLOW); each line is
  * written with one write(2) and then fdatasync'ed, so a run killed at any
  * point leaves every line it finished and no partial line.
  * journal_record formats one write call's line from its parts (the
@@ -27,8 +28,8 @@ struct journal_entry {
 	int attempts;
 };
 
-/* Opens (creating parent folders when mkdirs) or returns NULL with a
- * reason in err. */
+/* Opens (creating parent folders when mkdirs, which must then be the
+ * user's own: fs_private_dir) or returns NULL with a reason in err. */
 struct journal *journal_open(const char *path, int mkdirs, char *err,
                              size_t errlen);
 /* Appends line and a newline; 0 or -1 (errno set). */

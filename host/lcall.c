@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
 
 #include <lauxlib.h>
@@ -93,8 +94,14 @@ static void journal_call(struct call *c, const char *outcome,
 
 	if (!c->is_write || c->attempt == 0 || !(j = runtime_journal(c->rt)))
 		return;
-	if (journal_record(j, &e) != 0)
-		msg_error("journal: %s: cannot append", journal_path(j));
+	if (journal_record(j, &e) != 0) {
+		/* A write the journal lacks is one too many: no more. */
+		msg_error("journal: %s: cannot append (%s): %s.%s was sent "
+		          "but not recorded; no further write is sent",
+		          journal_path(j), strerror(errno ? errno : EIO),
+		          c->service, c->action);
+		c->rt->journal_failed = 1;
+	}
 }
 
 static const char *str_member(const struct json_value *o, const char *k)

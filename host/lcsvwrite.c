@@ -7,6 +7,7 @@
  * the umask, so the mode holds from the first byte) and writes the header.
  * Nothing half-written ever appears at path:
  *   writer:close()               flush, fsync, rename onto path: commits
+ *                                (exclusive: link, never replacing a file)
  *   __close on normal scope exit  commits too (raises on I/O failure)
  *   __close with an error object  removes the temporary file
  *   __gc without close()          removes the temporary file
@@ -265,12 +266,13 @@ static int check_columns(lua_State *L, int idx)
 }
 
 /*
- * Walks the options table at idx, rejecting unknown keys by name; returns
- * the mode.  Lua has no octal literals (mode = 0600 is decimal 600), so
- * mode is an integer of permission bits (0x180, tonumber("600", 8)) or a
- * string of octal digits ("0600"), and at most 0777.  May raise.
+ * Walks the options table at idx, rejecting unknown keys by name, into
+ * *mode and *exclusive.  Lua has no octal literals (mode = 0600 is decimal
+ * 600), so mode is an integer of permission bits (0x180, tonumber("600",
+ * 8)) or a string of octal digits ("0600"), and at most 0777.  exclusive
+ * is a boolean.  May raise.
  */
-static int check_opts(lua_State *L, int idx, int mode)
+static void check_opts(lua_State *L, int idx, int *mode, int *exclusive)
 {
 	luaL_checktype(L, idx, LUA_TTABLE);
 	lua_pushnil(L);
@@ -281,6 +283,14 @@ static int check_opts(lua_State *L, int idx, int mode)
 		if (lua_type(L, -2) != LUA_TSTRING)
 			luaL_argerror(L, idx, "option names must be strings");
 		key = lua_tostring(L, -2);
+		if (strcmp(key, "exclusive") == 0) {
+			if (!lua_isboolean(L, -1))
+				luaL_argerror(L, idx, "option 'exclusive' must "
+				              "be a boolean");
+			*exclusive = lua_toboolean(L, -1);
+			lua_pop(L, 1);
+			continue;
+		}
 		if (strcmp(key, "mode") != 0)
 			luaL_argerror(L, idx, lua_pushfstring(L,
 			              "bad option '%s'", key));
@@ -298,24 +308,24 @@ static int check_opts(lua_State *L, int idx, int mode)
 			luaL_argerror(L, idx, "option 'mode' must be 0..0777 "
 			              "as an integer or an octal string "
 			              "such as \"0600\"");
-		mode = (int)m;
+		*mode = (int)m;
 		lua_pop(L, 1);
 	}
-	return mode;
 }
 
-/* csv.create(path, columns [, {mode = "0600"}]) -> writer | nil, msg;
- * raises on bad arguments */
+/* csv.create(path, columns [, {mode = "0600", exclusive = true}]) ->
+ * writer | nil, msg; raises on bad arguments.  With exclusive, close()
+ * fails with "File exists" rather than replace a file at path. */
 int lcsv_create(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	struct writer *w;
-	int ncols, mode = 0644, i;
+	int ncols, mode = 0644, exclusive = 0, i;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	ncols = check_columns(L, 2);
 	if (!lua_isnoneornil(L, 3))
-		mode = check_opts(L, 3, mode);
+		check_opts(L, 3, &mode, &exclusive);
 	lua_settop(L, 2);
 	w = lua_newuserdatauv(L, sizeof *w, 1);             /* 3 */
 	memset(w, 0, sizeof *w);
@@ -333,6 +343,7 @@ int lcsv_create(lua_State *L)
 	w->ncols = ncols;
 	if (fs_atomic_open(&w->f, path, mode) != 0)
 		return luaL_fileresult(L, 0, path);
+	w->f.exclusive = exclusive;
 	/* The header is an array row: 2 the names, 3 the columns. */
 	lua_insert(L, 1);                   /* 1 writer, 2 path, 3 names */
 	lua_getiuservalue(L, 1, 1);

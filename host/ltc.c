@@ -12,6 +12,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "lappend.h"
 #include "lcall.h"
 #include "leach.h"
 #include "lerror.h"
@@ -90,13 +91,18 @@ static int tc_isatty(lua_State *L)
 }
 
 /* tc.mkdir(path) -> true, or nil, msg: creates path and its parents
- * with mode 0700 (output folders may hold initial passwords) */
+ * with mode 0700, and checks that it is a folder of the user's own that
+ * nobody else can write to (output folders may hold initial passwords) */
 static int tc_mkdir(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	char err[4200];
 
-	if (fs_mkdirs(path) != 0)
-		return luaL_fileresult(L, 0, path);
+	if (fs_private_dir(path, err, sizeof err) != 0) {
+		lua_pushnil(L);
+		lua_pushstring(L, err);
+		return 2;
+	}
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -126,6 +132,7 @@ static const luaL_Reg funcs[] = {
 	{ "journal_path", tc_journal_path },
 	{ "isatty", tc_isatty },
 	{ "mkdir", tc_mkdir },
+	{ "appender", lappend_open },
 	{ NULL, NULL }
 };
 
@@ -138,6 +145,7 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 		return -1;
 	lcall_init(L);
 	leach_init(L);
+	lappend_init(L);
 	luaL_newlibtable(L, funcs);
 	lua_insert(L, -2);
 	luaL_setfuncs(L, funcs, 1);         /* the runtime as upvalue 1 */

@@ -109,7 +109,9 @@ struct journal *runtime_journal(struct runtime *rt)
 {
 	char path[4096], err[4200];
 
-	if (rt->journal || rt->journal_failed)
+	if (rt->journal_failed)
+		return NULL;
+	if (rt->journal)
 		return rt->journal;
 	if (rt->journal_want)
 		rt->journal = journal_open(rt->journal_want, 0, err, sizeof err);

@@ -42,7 +42,7 @@ struct runtime {
 	int dry_run, retries;
 	double timeout;
 	struct journal *journal;    /* NULL until the first write */
-	int journal_failed;
+	int journal_failed;         /* could not open or append: no more writes */
 	char *journal_want;         /* --journal, or NULL for the default */
 	char *script;
 };
@@ -63,9 +63,10 @@ static inline struct runtime *runtime_of(lua_State *L)
 }
 
 /* The journal, opened (and its folders made) at the first write: the
- * --journal file, or journal_default_path's.  NULL when it cannot be
- * opened; that is said once on stderr, and every later write is refused
- * too. */
+ * --journal file, or journal_default_path's.  NULL when it could not be
+ * opened or a line could not be appended (journal_failed); that is said
+ * once on stderr, every later write is refused, and the run ends with
+ * exit status 2. */
 struct journal *runtime_journal(struct runtime *rt);
 
 #endif

@@ -22,6 +22,7 @@
 #include "ljson.h"
 #include "ltc.h"
 #include "msg.h"
+#include "runtime.h"
 #include "sched.h"
 #include "state.h"
 
@@ -119,6 +120,7 @@ static int pmain(lua_State *L)
 	const struct run *r = pr->run;
 	const char *home = home_dir();
 	char path[4096], err[1024];
+	struct runtime *rt;
 	int status, nres = 0, base;
 
 	luaL_openlibs(L);
@@ -191,6 +193,15 @@ static int pmain(lua_State *L)
 		msg_error("%s returned %s; expected nothing, a boolean or an "
 		          "exit code 0-125", path, luaL_typename(L, -nres));
 		pr->code = EXIT_RUNTIME;
+	}
+	/* Writes refused for want of a journal, or one sent and not
+	 * recorded: the run failed for its configuration. */
+	rt = runtime_get(L);
+	if (rt && rt->journal_failed &&
+	    (pr->code == EXIT_OK || pr->code == EXIT_FAILURES)) {
+		msg_error("journal: writes were refused or went unrecorded "
+		          "(see above)");
+		pr->code = EXIT_USAGE;
 	}
 	return 0;
 }

@@ -6,7 +6,6 @@
 -- personal policy limiting them to both.  Idempotent and resumable: it
 -- reads first and writes only what is missing.  With tcrun --dry-run it
 -- prints every write it would make and makes none.
-local tc = require "tc"
 local recipe = require "tcrun.recipe"
 local steps = require "tcrun.onboarding"
 
@@ -38,8 +37,9 @@ run:each(function(e, unit, step)
 end)
 
 -- 4. Passwords go only to a 0600 file; then the ledger says they arrived.
-local passwords = steps.deliver_passwords(ctx, run.opts.out, run.stamp)
-if passwords then tc.log("initial passwords (reset at first login): " .. passwords) end
+local passwords, err = steps.deliver_passwords(ctx, run.opts.out, run.stamp)
+if passwords then print("initial passwords (reset at first login): " .. passwords) end
+if err then run:fail(err) end
 
 -- 5. The plan, or the report.
 return run:finish {

@@ -518,15 +518,33 @@ function M.hook(unit, name, e, workspace)
 end
 
 -- Writes the initial passwords set by this run to a new 0600 file in out
--- (never to a log, the journal or the screen), then records in the ledger
--- that they arrived.  Returns the file's path, or nil when there were none.
+-- (never to a log, the journal or the screen), named by stamp and never
+-- replacing another run's, then records in the ledger that they arrived.
+-- Returns the file's path (nil when there were none), or nil and why:
+-- then the ledger still says they were set, and the next run sets new
+-- ones.
 function M.deliver_passwords(ctx, out, stamp)
   if #ctx.passwords == 0 then return nil end
   table.sort(ctx.passwords, function(a, b) return a.username < b.username end)
-  local path = ("%s/passwords-%s.csv"):format(out, stamp)
-  local w = assert(csv.create(path, { "username", "uin", "password" }, { mode = "0600" }))
-  for _, p in ipairs(ctx.passwords) do assert(w:write(p)) end
-  assert(w:close())
+  local path, err
+  for n = 1, 100 do
+    path = ("%s/passwords-%s%s.csv"):format(out, stamp, n > 1 and ("-" .. n) or "")
+    local w
+    w, err = csv.create(path, { "username", "uin", "password" }, { mode = "0600", exclusive = true })
+    for _, p in ipairs(ctx.passwords) do
+      if not w then break end
+      local ok, werr = w:write(p)
+      if not ok then err = werr; w = nil end
+    end
+    local ok
+    if w then ok, err = w:close() end
+    if ok then break end
+    if not (err or ""):find("File exists", 1, true) then
+      return nil, ("initial passwords not delivered (%s); the next run sets new ones"):format(err)
+    end
+    path = nil
+  end
+  if not path then return nil, "initial passwords not delivered: " .. err end
   for _, p in ipairs(ctx.passwords) do
     ctx.ledger:append({ event = "password-delivered", username = p.username, file = path })
   end

@@ -186,15 +186,22 @@ function Run:each(fn, rows)
   return failed
 end
 
+-- Fails the run as a whole (something no row owns, such as the password
+-- file): says why now, and finish() then returns false.
+function Run:fail(why)
+  io.stderr:write("tcrun: ", why, "\n")
+  self.failed = true
+end
+
 -- Ends the run: under a dry run the plan (shared writes first, then each
 -- row's in roster order), else the report CSV in --out; then the screen
 -- summary.  spec: report (file name in --out), columns (of the report),
 -- steps (the summary's lines, in order), rows (default run.rows), title.
 -- Returns the recipe's status: true when no row failed, false when one
--- did, 3 when the report could not be written.
+-- did (or run:fail was called), 3 when the report could not be written.
 function Run:finish(spec)
   local rows = spec.rows or self.rows
-  local status = #self.failures == 0
+  local status = #self.failures == 0 and not self.failed
   if self.plan.dry_run then
     local names = {}
     for _, row in ipairs(rows) do names[#names + 1] = row.employee.username end

@@ -84,9 +84,9 @@ def leaked(text, secrets=None):
 
 
 def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
-          files=(), tap=None, secrets=None, cwd=None):
-    """Runs ./tcrun (in cwd, when given) with fake credentials and no
-    profile files.  When tap is given, records one test that no secret
+          files=(), tap=None, secrets=None, cwd=None, preexec_fn=None):
+    """Runs ./tcrun (in cwd, when given; preexec_fn runs in the child
+    first) with fake credentials and no profile files.  When tap is given, records one test that no secret
     leaked into the output or into the named files."""
     e = {k: v for k, v in os.environ.items()
          if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
@@ -108,7 +108,7 @@ def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
         argv += ["--endpoint", endpoint]
     argv += list(args)
     p = subprocess.run(argv, input=stdin, capture_output=True, text=True,
-                       env=e, timeout=timeout, cwd=cwd)
+                       env=e, timeout=timeout, cwd=cwd, preexec_fn=preexec_fn)
     r = Result(p.returncode, p.stdout, p.stderr)
     # Every run is scanned for the secret keys it was given, whether or not
     # the test asked; a leak fails the whole test file at once.
