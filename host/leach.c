@@ -96,7 +96,8 @@ static void row_done(lua_State *co, int ok, int nres, const char *tb,
 			msg_warn("row %lld failed: %.*s", (long long)s->row,
 			         cut ? (int)(cut - tb) : (int)strlen(tb), tb);
 		else if (!e->quiet)
-			msg_warn("row %lld failed: %s", (long long)s->row, tb);
+			msg_block("warning: row %lld failed: %s",
+			          (long long)s->row, tb);
 		luaL_checkstack(co, 6, "recording a failed row");
 		lua_rawgeti(co, LUA_REGISTRYINDEX, e->fail_ref);
 		lua_createtable(co, 0, 4);

@@ -19,6 +19,7 @@
 #include "lsecret.h"
 #include "ltc.h"
 #include "msg.h"
+#include "printable.h"
 #include "ratelimit.h"
 #include "runtime.h"
 
@@ -107,6 +108,21 @@ static int tc_mkdir(lua_State *L)
 	return 1;
 }
 
+/* tc.printable(s) -> s as one line safe for a terminal or a log: control
+ * and invisible characters escaped (printable.h) */
+static int tc_printable(lua_State *L)
+{
+	size_t len, cap;
+	const char *s = luaL_checklstring(L, 1, &len);
+	luaL_Buffer b;
+	char *out;
+
+	cap = len * 8 + 1;
+	out = luaL_buffinitsize(L, &b, cap);
+	luaL_pushresultsize(&b, printable(s, len, out, cap, 0));
+	return 1;
+}
+
 /* tc.is_secret(v) -> whether v is an opaque secret (lsecret.h) */
 static int tc_is_secret(lua_State *L)
 {
@@ -125,6 +141,7 @@ static const luaL_Reg funcs[] = {
 	{ "is_write", lcall_is_write },
 	{ "is_transient", lerror_is_transient },
 	{ "is_secret", tc_is_secret },
+	{ "printable", tc_printable },
 	{ "secret_fields", lsecret_fields },
 	{ "rate_limit", tc_rate_limit },
 	{ "log", tc_log },

@@ -1,19 +1,47 @@
 /*
- * msg.c: stderr printers, one line each, "tcrun: " prefix.
+ * msg.c: stderr printers, one line each, "tcrun: " prefix, made
+ * terminal-safe (printable.c): what an API, a server or a roster put in a
+ * message can neither drive the terminal nor forge a line.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "msg.h"
+#include "printable.h"
 
 int msg_verbosity = 1;
 
-static void emit(const char *kind, const char *fmt, va_list ap)
+static void emit_lines(const char *kind, int lines, const char *fmt,
+                       va_list ap)
 {
-	char line[2048];
+	char line[4096], *safe;
+	size_t cap;
 
 	vsnprintf(line, sizeof line, fmt, ap);
-	fprintf(stderr, "tcrun: %s%s\n", kind, line);
+	cap = strlen(line) * 8 + 1;   /* \u{XXXX} for 3 bytes is the worst */
+	if (!(safe = malloc(cap))) {
+		fprintf(stderr, "tcrun: %s(message lost: out of memory)\n", kind);
+		return;
+	}
+	printable(line, strlen(line), safe, cap, lines);
+	fprintf(stderr, "tcrun: %s%s\n", kind, safe);
+	free(safe);
+}
+
+static void emit(const char *kind, const char *fmt, va_list ap)
+{
+	emit_lines(kind, 0, fmt, ap);
+}
+
+void msg_block(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit_lines("", 1, fmt, ap);
+	va_end(ap);
 }
 
 void msg_error(const char *fmt, ...)

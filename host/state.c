@@ -178,7 +178,7 @@ static int pmain(lua_State *L)
 		msg_error("interrupted");
 		pr->code = EXIT_INTERRUPT;
 	} else if (status == 1) {
-		fprintf(stderr, "tcrun: %s\n", lua_tostring(L, -1));
+		msg_block("%s", lua_tostring(L, -1));
 		lua_pop(L, 1);
 		pr->code = lerror_status(L);
 	} else if (nres == 0 || lua_isnil(L, -nres) ||

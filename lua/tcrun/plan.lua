@@ -83,9 +83,10 @@ local function printable(v, key)
   return c
 end
 
+-- One planned write as one terminal-safe line.
 function M.describe(w)
-  return ("%s.%s %s%s"):format(w.service, w.action, json.encode(printable(w.params)),
-                              w.region and (" (" .. w.region .. ")") or "")
+  return tc.printable(("%s.%s %s%s"):format(w.service, w.action, json.encode(printable(w.params)),
+                                           w.region and (" (" .. w.region .. ")") or ""))
 end
 
 -- Prints the planned writes to out (default stdout): first those of names
@@ -102,7 +103,7 @@ function M:print(order, out)
   for _, who in ipairs(names) do
     local list = self.writes[who]
     if list then
-      out:write(who, ":\n")
+      out:write(tc.printable(who), ":\n")
       for i, w in ipairs(list) do out:write(("  %d. %s\n"):format(i, M.describe(w))) end
     end
   end

@@ -25,8 +25,8 @@
 -- A row: line, employee (the roster's columns as validated, extra columns
 -- under their own names; steps only read it), unit (settings, for
 -- "employees"), status (step name -> the word it returned), facts (what
--- the steps made, for the report), and after a failure, error and
--- failed_step.  A step is a function returning a word for the summary
+-- the steps made, for the report), and after a failure, error (one line,
+-- terminal-safe: tc.printable) and failed_step.  A step is a function returning a word for the summary
 -- ("created", "exists", ...) and a table of what it made; step(name, fn,
 -- ...) calls fn(...), records both and returns what it made, so steps pass
 -- what they make to the next by argument, never through the row.
@@ -50,7 +50,7 @@ Run.__index = Run
 local ROSTERS = { employees = roster.ONBOARD, leavers = roster.OFFBOARD }
 
 local function fail(msg)
-  io.stderr:write("tcrun: ", msg, "\n")
+  io.stderr:write("tcrun: ", tc.printable(msg), "\n")
   return nil, 2
 end
 
@@ -177,7 +177,7 @@ function Run:each(fn, rows)
   local failed = {}
   for _, f in ipairs(failures) do
     local row = f.row
-    row.error = tostring(f.error)
+    row.error = tc.printable(tostring(f.error))
     if row.failed_step then row.status[row.failed_step] = "failed" end
     bar:step(row.employee.username, false, row.error)
     failed[#failed + 1] = row
@@ -189,7 +189,7 @@ end
 -- Fails the run as a whole (something no row owns, such as the password
 -- file): says why now, and finish() then returns false.
 function Run:fail(why)
-  io.stderr:write("tcrun: ", why, "\n")
+  io.stderr:write("tcrun: ", tc.printable(why), "\n")
   self.failed = true
 end
 
@@ -212,7 +212,7 @@ function Run:finish(spec)
     if ok then
       tc.log("report: " .. path)
     else
-      io.stderr:write("tcrun: report not written: ", err, "\n")
+      io.stderr:write("tcrun: report not written: ", tc.printable(err), "\n")
       status = 3
     end
   end

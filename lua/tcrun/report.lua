@@ -3,7 +3,10 @@
 -- (recipe.lua): a column is a step's word (row.status), else what a step
 -- made (row.facts), else the row's error, else one of the roster's known
 -- columns (row.employee).  An extra roster column never fills a report
--- column: a roster's "uin" is not the UIN tcrun found.
+-- column: a roster's "uin" is not the UIN tcrun found.  Text is made
+-- terminal-safe (tc.printable) in both: what an API or a server answered
+-- cannot drive the terminal of whoever reads them.
+local tc = require "tc"
 local csv = require "tcrun.csv"
 local roster = require "tcrun.roster"
 
@@ -27,6 +30,7 @@ function M.csv(path, columns, rows)
     for _, c in ipairs(columns) do
       local v = M.value(r, c)
       if type(v) == "table" then v = table.concat(v, ";") end
+      if type(v) == "string" then v = tc.printable(v) end
       out[c] = v
     end
     local ok, werr = w:write(out)
@@ -51,6 +55,7 @@ function M.screen(title, rows, steps, out)
     for _, r in ipairs(rows) do
       local v = r.status[step]
       if v and v ~= "" then
+        v = tc.printable(tostring(v))
         if not counts[v] then counts[v] = 0; keys[#keys + 1] = v end
         counts[v] = counts[v] + 1
       end
@@ -61,8 +66,8 @@ function M.screen(title, rows, steps, out)
     out:write(("  %-" .. width .. "s %s\n"):format(step, #parts > 0 and table.concat(parts, ", ") or "-"))
   end
   for _, r in ipairs(failed) do
-    out:write(("  FAILED %s%s: %s\n"):format(r.employee.username,
-      r.failed_step and (" at " .. r.failed_step) or "", (r.error:gsub("%s*\n%s*", " "))))
+    out:write(("  FAILED %s%s: %s\n"):format(tc.printable(r.employee.username),
+      r.failed_step and (" at " .. r.failed_step) or "", tc.printable(r.error)))
   end
 end
 

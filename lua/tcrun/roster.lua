@@ -7,6 +7,7 @@
 -- must be there.
 -- Does not: call the cloud, check business units (units.lua does), or
 -- decide what to do about problems (recipes refuse to write).
+local tc = require "tc"
 local csv = require "tcrun.csv"
 
 local concat, sort, insert = table.concat, table.sort, table.insert
@@ -230,11 +231,13 @@ function M.merge_problems(path, problems, more)
   return in_line_order(all)
 end
 
--- One problem per line, at most max (default 50) then "... and N more".
+-- One problem per line, each terminal-safe (tc.printable: a column name or
+-- value cannot drive the terminal), at most max (default 50) then
+-- "... and N more".
 function M.format_problems(problems, max)
   max = max or 50
   local out = {}
-  for i = 1, math.min(#problems, max) do out[i] = problems[i] end
+  for i = 1, math.min(#problems, max) do out[i] = tc.printable(problems[i]) end
   if #problems > max then insert(out, fmt("... and %d more", #problems - max)) end
   return concat(out, "\n")
 end

@@ -94,7 +94,7 @@ local failed = run:each(function(e, unit, step)
   end)
   seen[e.username] = user.uin
   step("groups", function(u)
-    if e.username == "ben.wu" then error("ben cannot join", 0) end
+    if e.username == "ben.wu" then error("ben \27[2J\r1 ok, 0 failed\194\133 cannot join", 0) end
     return "exists", { groups = u.uin }
   end, user)
   step("hook", function() end)
@@ -108,7 +108,8 @@ t.is(ann.facts.uin, 7, "what steps made is kept for the report")
 t.is(ann.error, nil, "ann did not fail")
 t.is(ben.failed_step, "groups", "ben failed at groups")
 t.is(ben.status.groups, "failed", "that step's status says failed")
-t.is(ben.error, "ben cannot join", "with the error")
+t.is(ben.error, "ben \\x1b[2J\\x0d1 ok, 0 failed\\u{0085} cannot join",
+     "with the error, made terminal-safe (escape, carriage return, C1 control)")
 t.is(ben.status.hook, nil, "and nothing after it ran")
 
 local real = io.stdout
@@ -128,9 +129,10 @@ r:close()
 t.is(a.uin, "7", "report: a step's uin wins over the roster's uin column")
 t.is(b.uin, "", "report: no uin found, none reported (not the roster's column)")
 t.is(b.user, "created", "report: a step's word")
-t.is(b.error, "ben cannot join", "report: the error")
+t.is(b.error, ben.error, "report: the error, terminal-safe")
 t.like(screen, "test: 2 employee%(s%), 1 ok, 1 failed", "screen: the counts")
-t.like(screen, "FAILED ben.wu at groups: ben cannot join", "screen: the failure and its step")
+t.like(screen, "FAILED ben.wu at groups: ben \\x1b%[2J", "screen: the failure and its step, escaped")
+t.ok(not screen:find("\27", 1, true) and not screen:find("\r", 1, true), "screen: no raw control character")
 
 -- 3. Planned ids.
 local p = plan.new(true)
@@ -145,6 +147,12 @@ p:print({ "ann" }, { write = function(self, ...) for _, s in ipairs({ ... }) do 
 t.like(table.concat(out), 'lighthouse%.StopInstances {"InstanceIds":%["%(new server%)"%]}',
        "the plan shows the planned id")
 t.is(plan.new(false):outcome("created"), "created", "a real run's word is its own")
+out = {}
+p:write("eve\27[2J", "cam", "AddUser", { Remark = "Eve \u{202E}gnp.exe\194\133" })
+p:print({}, { write = function(self, ...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end })
+out = table.concat(out)
+t.like(out, 'eve\\x1b%[2J:\n  1%. cam%.AddUser {"Remark":"Eve \\u{202E}gnp%.exe\\u{0085}"}',
+       "the plan escapes bidi and C1 controls, and a hostile name")
 
 os.execute("rm -rf '" .. tmp .. "'")
 t.done()

@@ -1,6 +1,6 @@
 /*
  * test_units: the host's small plain-C units, table-driven: UTF-8
- * validation (utf8.c), --endpoint parsing and the loopback check
+ * validation (utf8.c), terminal-safe text (printable.c), --endpoint parsing and the loopback check
  * (endpoint.c), what tcrun knows of services (services.c), retry classes
  * and backoff (retry.c), journal lines (journal.c) and atomic files
  * (fsutil.c).
@@ -16,6 +16,7 @@
 #include "endpoint.h"
 #include "fsutil.h"
 #include "journal.h"
+#include "printable.h"
 #include "json.h"
 #include "retry.h"
 #include "services.h"
@@ -49,6 +50,32 @@ static void test_utf8(void)
 		       c[i].name);
 	is_int(utf8_seq((const unsigned char *)"\xe7\x8e\x8b", 3), 3,
 	       "utf8_seq: length of a 3-byte sequence");
+}
+
+static void test_printable(void)
+{
+	static const struct { const char *name, *in, *want; int lines; } c[] = {
+		{ "plain text", "alice.wang 王丽", "alice.wang 王丽", 0 },
+		{ "ESC and CR", "a\x1b[2J\rb", "a\\x1b[2J\\x0db", 0 },
+		{ "newline, one line", "a\nb\tc", "a\\x0ab\\x09c", 0 },
+		{ "newline, lines", "a\nb\tc", "a\n  b\tc", 1 },
+		{ "DEL", "a\x7f", "a\\x7f", 0 },
+		{ "C1 NEL", "a\xc2\x85", "a\\u{0085}", 0 },
+		{ "RLO", "x\xe2\x80\xaey", "x\\u{202E}y", 0 },
+		{ "zero width space", "\xe2\x80\x8b", "\\u{200B}", 0 },
+		{ "BOM", "\xef\xbb\xbf" "a", "\\u{FEFF}a", 0 },
+		{ "not UTF-8", "caf\xe9", "caf\\xe9", 0 },
+		{ "backslashes kept", "\\x1b", "\\x1b", 0 },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		printable(c[i].in, strlen(c[i].in), out, sizeof out, c[i].lines);
+		is_str(out, c[i].want, "printable: %s", c[i].name);
+	}
+	is_int(printable("\x1b\x1b\x1b", 3, out, 9, 0), 8,
+	       "printable: cut short at whole escapes");
+	is_str(out, "\\x1b\\x1b", "printable: never half an escape");
 }
 
 static void test_endpoint(void)
@@ -308,6 +335,7 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_utf8();
+	test_printable();
 	test_endpoint();
 	test_services();
 	test_retry();
