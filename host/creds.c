@@ -146,7 +146,7 @@ static int from_profile(struct creds *c, const char *name, char *err,
 		region = member(json_get(conf, "_sys_param"), "region");
 	rc = creds_set(c, member(cred, "secretId"), member(cred, "secretKey"),
 	               member(cred, "token"), region);
-	json_free(cred);
+	json_free(cred);   /* wipes its strings, the key among them */
 	json_free(conf);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s/.tccli/%s.credential: no secretId and "
@@ -155,6 +155,26 @@ static int from_profile(struct creds *c, const char *name, char *err,
 	}
 	snprintf(c->source, sizeof c->source, "profile '%.200s'", name);
 	return 0;
+}
+
+/* Overwrites, in place, the values of the variables that hold a secret, so
+ * the process's original environment block (/proc/PID/environ, a core
+ * dump) no longer shows them; then removes the variables, so os.getenv and
+ * child processes cannot find them either. */
+void creds_wipe_env(void)
+{
+	static const char *const names[] = {
+		"TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN",
+		"TENCENTCLOUD_TOKEN", NULL
+	};
+
+	for (int i = 0; names[i]; i++) {
+		char *v = getenv(names[i]);
+
+		if (v)
+			OPENSSL_cleanse(v, strlen(v));
+		unsetenv(names[i]);
+	}
 }
 
 int creds_load(struct creds *c, const char *profile, char *err,

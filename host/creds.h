@@ -35,4 +35,10 @@ int creds_set(struct creds *c, const char *id, const char *key,
 /* Wipes and frees what c holds; c may be reused afterwards. */
 void creds_clear(struct creds *c);
 
+/* Overwrites in place, then unsets, the environment variables that hold a
+ * secret (TENCENTCLOUD_SECRET_KEY and the session tokens), so neither the
+ * original environment block (/proc/PID/environ, a core dump), os.getenv
+ * nor a child process shows them.  Call once creds_load is done. */
+void creds_wipe_env(void);
+
 #endif

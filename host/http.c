@@ -121,6 +121,7 @@ struct http_xfer {
 	http_done_fn *done;
 	void *ud;
 	char *body;             /* request body (copy) */
+	size_t body_len;
 	char *resp;             /* response body, NUL-ended */
 	size_t resp_len, resp_cap;
 	int finished;
@@ -196,6 +197,11 @@ static void destroy(struct http_xfer *x)
 	}
 	cu.slist_free_all(x->headers);
 	cu.slist_free_all(x->connect_to);
+	/* Bodies carry secrets both ways (passwords, new access keys). */
+	if (x->body)
+		explicit_bzero(x->body, x->body_len);
+	if (x->resp)
+		explicit_bzero(x->resp, x->resp_cap);
 	free(x->body);
 	free(x->resp);
 	free(x);
@@ -233,6 +239,7 @@ struct http_xfer *http_submit(struct http *h, const struct http_request *r,
 		goto fail;
 	if (r->body_len)
 		memcpy(x->body, r->body, r->body_len);
+	x->body_len = r->body_len;
 
 	cu.easy_setopt(e, CURLOPT_URL, r->url);
 	cu.easy_setopt(e, CURLOPT_POST, 1L);

@@ -9,7 +9,7 @@
  *
  * Does not: touch Lua, files or the environment; keep duplicate keys apart
  * (json_get returns the last one, as Lua decoding does); recurse deeper than
- * JSON_MAX_DEPTH containers.
+ * JSON_MAX_DEPTH containers, or keep more than JSON_MAX_VALUES values.
  *
  * Allocation: one block per string and one growing array per container,
  * never one per character.  strtod and snprintf follow LC_NUMERIC, so
@@ -30,6 +30,7 @@ struct parser {
 	size_t len, pos;
 	char *err;
 	size_t errlen;
+	size_t values;          /* parsed so far, against JSON_MAX_VALUES */
 };
 
 static char decpoint(void)
@@ -319,6 +320,9 @@ static void free_contents(struct json_value *v)
 
 	switch (v->type) {
 	case JSON_STRING:
+		/* Answers hold secrets (SecretAccessKey, Token, Password):
+		 * none outlives its tree in freed memory. */
+		explicit_bzero(v->u.str.s, v->u.str.len);
 		free(v->u.str.s);
 		break;
 	case JSON_OBJECT:
@@ -445,6 +449,10 @@ static int parse_value(struct parser *p, struct json_value *v, int depth)
 {
 	skip_ws(p);
 	v->type = JSON_NULL;
+	/* Each value costs some 50 bytes as a tree: a hostile answer of
+	 * [0,0,...] must not turn 64 MiB of text into gigabytes. */
+	if (++p->values > JSON_MAX_VALUES)
+		return fail(p, "more than " JSON_MAX_VALUES_TEXT " values");
 	switch (peek(p)) {
 	case '{':
 	case '[':
@@ -470,7 +478,7 @@ static int parse_value(struct parser *p, struct json_value *v, int depth)
 struct json_value *json_parse(const char *text, size_t len,
                               char *err, size_t errlen)
 {
-	struct parser p = { text, len, 0, err, errlen };
+	struct parser p = { text, len, 0, err, errlen, 0 };
 	struct json_value *v = malloc(sizeof *v);
 
 	if (errlen)
@@ -519,6 +527,8 @@ const struct json_value *json_get(const struct json_value *v,
 
 void json_buf_free(struct json_buf *b)
 {
+	if (b->str)
+		explicit_bzero(b->str, b->len);   /* request bodies hold secrets */
 	free(b->str);
 	b->str = NULL;
 	b->len = b->cap = 0;

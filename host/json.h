@@ -41,6 +41,10 @@ struct json_value {
 /* Containers nested deeper than this are rejected by the reader (and by
  * ljson's encoder, which is how it stops on cycles). */
 #define JSON_MAX_DEPTH 512
+/* Values in one document at most (the largest API page holds some 50,000;
+ * a million is about 60 MB as a tree). */
+#define JSON_MAX_VALUES 1000000
+#define JSON_MAX_VALUES_TEXT "1000000"
 
 /* Parses len bytes.  Returns a tree the caller frees with json_free, or
  * NULL with a one-line reason ("line 3, column 7: expected ':'") written to

@@ -67,6 +67,8 @@ static int call_gc(lua_State *L)
 
 	http_xfer_free(c->xfer);
 	c->xfer = NULL;
+	if (c->body)
+		explicit_bzero(c->body, c->body_len);   /* secrets revealed */
 	free(c->body);
 	c->body = NULL;
 	free(c->journal_params);

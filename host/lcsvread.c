@@ -141,7 +141,8 @@ static void field(const struct reader *r, size_t i, const char **s,
 {
 	size_t end = i + 1 < r->nf ? r->off[i + 1] : r->flen;
 
-	*s = r->fbuf + r->off[i];
+	/* Only empty fields so far: no buffer yet (NULL + 0 is undefined). */
+	*s = r->fbuf ? r->fbuf + r->off[i] : "";
 	*len = end - r->off[i];
 }
 

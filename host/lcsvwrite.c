@@ -15,8 +15,12 @@
  * writer is a sanctioned sink, for the 0600 initial-password file.
  * Integers are written exactly (%lld); floats in the shortest of %.15g,
  * %.16g, %.17g that reads back to the same double (so 1.0 is written "1");
- * fields with a comma, quote, CR, LF or surrounding spaces or tabs are
- * quoted, doubling quotes, so they read back identically.  Lines end in LF.
+ * fields with a comma, quote, CR, LF, surrounding spaces or tabs, or a
+ * leading U+FEFF are quoted, doubling quotes, and a lone empty field is
+ * "", so they read back identically.  Lines end in LF.  Text that a
+ * spreadsheet would run as a formula (starting with = + - @, a tab or a
+ * CR) is written with a leading ' (formula injection); the reader keeps
+ * it.  Secrets are written as they are.
  *
  * Does not: write anything the reader would reject (invalid UTF-8
  * raises), or lock files against other writers.
@@ -57,36 +61,50 @@ static struct writer *check_writer(lua_State *L, int idx)
 	return w;
 }
 
-static int needs_quotes(const char *s, size_t len)
+/* Whether a spreadsheet would take text starting so for a formula. */
+static int formula_like(const char *s, size_t len)
 {
-	size_t i;
+	return len > 0 && memchr("=+-@\t\r", s[0], 6) != NULL;
+}
 
+/* Whether the field (an optional leading ' then s) must be quoted to read
+ * back the same: surrounding spaces or tabs (the reader trims unquoted
+ * fields), a leading U+FEFF (it would pass for the file's byte-order
+ * mark), or a comma, quote, CR or LF. */
+static int needs_quotes(int tick, const char *s, size_t len)
+{
 	if (len == 0)
 		return 0;
-	if (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' ||
-	    s[len - 1] == '\t')
+	if (!tick && (s[0] == ' ' || s[0] == '\t' ||
+	              (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)))
 		return 1;
-	for (i = 0; i < len; i++)
+	if (s[len - 1] == ' ' || s[len - 1] == '\t')
+		return 1;
+	for (size_t i = 0; i < len; i++)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			return 1;
 	return 0;
 }
 
-static void put_field(FILE *fp, const char *s, size_t len)
+/* Writes one field, quoted when it must be.  With guard, text that a
+ * spreadsheet would run as a formula (= + - @ tab CR first) gets a
+ * leading ' (formula injection). */
+static void put_field(FILE *fp, const char *s, size_t len, int guard)
 {
-	size_t i;
+	int tick = guard && formula_like(s, len);
+	int quote = needs_quotes(tick, s, len);
 
-	if (!needs_quotes(s, len)) {
-		fwrite(s, 1, len, fp);
-		return;
-	}
-	putc('"', fp);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
+	if (quote)
+		putc('"', fp);
+	if (tick)
+		putc('\'', fp);
+	for (size_t i = 0; i < len; i++) {
+		if (quote && s[i] == '"')
 			putc('"', fp);
 		putc(s[i], fp);
 	}
-	putc('"', fp);
+	if (quote)
+		putc('"', fp);
 }
 
 /* The shortest of %.15g..%.17g that reads back as d. */
@@ -127,13 +145,14 @@ static void put_value(lua_State *L, FILE *fp)
 		break;
 	case LUA_TSTRING:
 		s = lua_tolstring(L, -1, &len);
-		put_field(fp, s, len);
+		put_field(fp, s, len, 1);
 		break;
 	case LUA_TUSERDATA:
 		/* A secret (checked): this writer is its sanctioned sink,
-		 * for files such as the 0600 initial-password file. */
+		 * for files such as the 0600 initial-password file.  Written
+		 * as it is: tc.password never starts like a formula. */
 		s = lsecret_get(L, -1, &len);
-		put_field(fp, s, len);
+		put_field(fp, s, len, 0);
 		break;
 	}
 }
@@ -224,10 +243,19 @@ static int write_row(lua_State *L, struct writer *w, int keyed)
 		lua_pop(L, 2);
 	}
 	for (i = 1; i <= w->ncols; i++) {
+		size_t len = 1;
+
 		if (i > 1)
 			putc(',', w->f.fp);
 		push_cell(L, keyed, i);
-		put_value(L, w->f.fp);
+		if (lua_type(L, -1) == LUA_TSTRING)
+			lua_tolstring(L, -1, &len);
+		/* A lone empty field would make a blank line, which the
+		 * reader skips: quote it. */
+		if (w->ncols == 1 && (lua_isnil(L, -1) || len == 0))
+			fputs("\"\"", w->f.fp);
+		else
+			put_value(L, w->f.fp);
 		lua_pop(L, 1);
 	}
 	putc('\n', w->f.fp);

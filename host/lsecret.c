@@ -146,6 +146,15 @@ int lsecret_password(lua_State *L)
 		pw[i] = pw[j];
 		pw[j] = c;
 	}
+	/* Never a symbol first: a spreadsheet would take "=..." "+..."
+	 * "-..." "@..." for a formula (the password file is a CSV). */
+	for (lua_Integer i = 1; strchr(classes[3], pw[0]) && i < n; i++)
+		if (!strchr(classes[3], pw[i])) {
+			char c = pw[0];
+
+			pw[0] = pw[i];
+			pw[i] = c;
+		}
 	lsecret_push(L, pw, (size_t)n);
 	OPENSSL_cleanse(pw, sizeof pw);
 	OPENSSL_cleanse(rnd, sizeof rnd);

@@ -38,7 +38,8 @@ int lsecret_is_secret_key(const char *key);
 int lsecret_fields(lua_State *L);
 
 /* tc.password([length]) -> secret: random, with upper and lower case
- * letters, a digit and a symbol, as CAM's default password rule asks. */
+ * letters, a digit and a symbol, as CAM's default password rule asks, and
+ * never a symbol first (no spreadsheet formula). */
 int lsecret_password(lua_State *L);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "msg.h"
 #include "state.h"
@@ -111,6 +113,11 @@ int main(int argc, char **argv)
 	};
 	long n;
 	int opt;
+
+	/* No core dump and no ptrace by other processes of the user: the
+	 * process holds the secret key. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:vqh", longopts, NULL)) != -1) {

@@ -71,11 +71,8 @@ struct runtime *runtime_new(lua_State *L, const struct tc_config *cfg,
 	}
 	rt->creds_ok = creds_load(&rt->creds, cfg->profile, rt->creds_err,
 	                          sizeof rt->creds_err) == 0;
-	/* The secret now lives in rt->creds only: os.getenv and the
-	 * script's child processes must not find it. */
-	unsetenv("TENCENTCLOUD_SECRET_KEY");
-	unsetenv("TENCENTCLOUD_SESSION_TOKEN");
-	unsetenv("TENCENTCLOUD_TOKEN");
+	/* The secret now lives in rt->creds only. */
+	creds_wipe_env();
 	region = cfg->region;
 	if (!region || !*region)
 		region = getenv("TENCENTCLOUD_REGION");

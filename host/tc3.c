@@ -111,14 +111,19 @@ int tc3_sign(const struct tc3_request *r, char out[TC3_AUTH_MAX])
 
 	/* SecretDate, SecretService, SecretSigning, then the signature. */
 	n = snprintf(key, sizeof key, "TC3%s", r->secret_key);
-	if (n < 0 || (size_t)n >= sizeof key)
+	if (n < 0 || (size_t)n >= sizeof key) {
+		OPENSSL_cleanse(key, sizeof key);
 		return -1;
+	}
 	hmac(key, (size_t)n, date, k_date);
 	hmac(k_date, 32, r->service, k_service);
 	hmac(k_service, 32, "tc3_request", k_signing);
 	hmac(k_signing, 32, sts, mac);
 	hex(mac, 32, sig);
+	/* The key and every key derived from it, gone before returning. */
 	OPENSSL_cleanse(key, sizeof key);
+	OPENSSL_cleanse(k_date, sizeof k_date);
+	OPENSSL_cleanse(k_service, sizeof k_service);
 	OPENSSL_cleanse(k_signing, sizeof k_signing);
 
 	n = snprintf(out, TC3_AUTH_MAX,

@@ -231,7 +231,7 @@ static const struct test tests[] = {
 
 	{"writer to reader round trip of awkward values",
 	 "local vals = {'a,b', 'say \"hi\"', '\"', '\"\"', 'two\\nlines',\n"
-	 "  'cr\\r\\nlf', 'lone\\rcr', '  leading', 'trailing ', '\\ttab',\n"
+	 "  'cr\\r\\nlf', 'lone\\rcr', '  leading', 'trailing ', 'tab\\t',\n"
 	 "  ' ', '', ',', 'h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 "
 	 "\xe4\xb8\xad\xe6\x96\x87', 'plain'}\n"
 	 "local w = assert(csv.create(P'rt.csv', {'k', 'v, \"v\"', 'n'}))\n"
@@ -250,6 +250,34 @@ static const struct test tests[] = {
 	 "  line = line + 1 + k\n"
 	 "end\n"
 	 "eq(r:next(), nil, 'end') r:close()\n", NULL},
+
+	{"writer guards formulas: = + - @ tab CR first get a leading '",
+	 "local vals = {'=2+5', '@A1', '-1', '+8613800000001', '\\tx', '\\rx',\n"
+	 "  '=HYPERLINK(\"http://x\",\"y\")', 'a=b', ''}\n"
+	 "local w = assert(csv.create(P'f.csv', {'v', 'n'}))\n"
+	 "for _, v in ipairs(vals) do assert(w:write{v = v, n = -5}) end\n"
+	 "assert(w:close())\n"
+	 "local r = assert(csv.open(P'f.csv'))\n"
+	 "for i, v in ipairs(vals) do\n"
+	 "  local row = r:next()\n"
+	 "  local want = v:find('^[=+%-@\\t\\r]') and (\"'\" .. v) or v\n"
+	 "  eq(row.v, want, 'value ' .. i) eq(row.n, '-5', 'a number is a number')\n"
+	 "end\n"
+	 "r:close()\n", NULL},
+
+	{"writer: a lone empty field and a leading U+FEFF read back",
+	 "local w = assert(csv.create(P'one.csv', {'\\239\\187\\191id'}))\n"
+	 "assert(w:write{['\\239\\187\\191id'] = ''})\n"
+	 "assert(w:write{})\n"
+	 "assert(w:write{['\\239\\187\\191id'] = 'x'})\n"
+	 "assert(w:close())\n"
+	 "local r = assert(csv.open(P'one.csv'))\n"
+	 "eq(r:header()[1], '\\239\\187\\191id', 'the header keeps its U+FEFF')\n"
+	 "local a, b, c = r:next(), r:next(), r:next()\n"
+	 "eq(a and a['\\239\\187\\191id'], '', 'an empty field is a row, not a blank line')\n"
+	 "eq(b and b['\\239\\187\\191id'], '', 'so is a missing one')\n"
+	 "eq(c and c['\\239\\187\\191id'], 'x', 'and the next row follows')\n"
+	 "r:close()\n", NULL},
 
 	{"writer honours mode 0600 from the first byte; default 0644",
 	 "local w = assert(csv.create(P'secret.csv', {'user', 'password'},\n"

@@ -216,6 +216,29 @@ static void test_parse_edges(void)
 	is_str(v ? "" : err, "line 1, column 513: nesting deeper than 512",
 	       "600 nested arrays rejected");
 	json_free(v);
+
+	/* A million values parse; one more does not (a hostile endpoint's
+	 * [0,0,...] once took 1.85 GB for 64 MiB). */
+	{
+		size_t n = JSON_MAX_VALUES - 1, len = 2 * n + 1;
+		char *big = malloc(len + 2);
+
+		if (ok(big != NULL, "memory for a large array")) {
+			big[0] = '[';
+			for (size_t i = 0; i < n; i++)
+				memcpy(big + 1 + 2 * i, i + 1 < n ? "0," : "0]", 2);
+			v = json_parse(big, len, err, sizeof err);
+			ok(v && v->u.c.n == n, "%zu values (the array and its "
+			   "items) parse", n + 1);
+			json_free(v);
+			memcpy(big + len - 1, ",0]", 3);
+			v = json_parse(big, len + 2, err, sizeof err);
+			ok(v == NULL && strstr(err, "more than 1000000 values"),
+			   "one more is refused: %s", v ? "parsed" : err);
+			json_free(v);
+			free(big);
+		}
+	}
 }
 
 static void test_get(void)
