@@ -37,7 +37,20 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%) \
             $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
-.PHONY: all deps test unit run sandbox install uninstall clean bench FORCE
+# Fuzz targets, tests/fuzz/fuzz_*.c (each an LLVMFuzzerTestOneInput).
+# `make test` runs each over its corpus, tests/fuzz/corpus/<target>/,
+# through a plain driver under ASan/UBSan, built with clang when there is
+# one (its UBSan sees more than gcc's); `make fuzz` runs libFuzzer on each
+# for FUZZ_SECONDS and adds what it finds to the corpus.
+FUZZ_CC  ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FZ_OBJ   := $(LIB_SRC:host/%.c=build/fz/%.o)
+LF_OBJ   := $(LIB_SRC:host/%.c=build/lf/%.o)
+LF_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test unit run sandbox install uninstall clean bench fuzz FORCE
 
 all: tcrun
 
@@ -56,6 +69,31 @@ build/unit/%: tests/unit/%.c $(LIB_OBJ) | build
 build/unit-san/%: tests/unit/%.c $(SAN_OBJ) | build
 	$(CC) $(CPPFLAGS) -Ihost $(CFLAGS) $(SAN) -o $@ $< $(SAN_OBJ) $(LDLIBS)
 
+build/fz/%.o: host/%.c | build
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(FZ_OBJ) | build
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -Ihost $(CFLAGS) $(SAN) -o $@ $< \
+	  tests/fuzz/driver.c $(FZ_OBJ) $(LDLIBS)
+
+build/lf/%.o: host/%.c | build
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(CFLAGS) $(LF_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/libfuzzer/%: tests/fuzz/%.c $(LF_OBJ) | build
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -Ihost $(CFLAGS) $(LF_SAN) -fsanitize=fuzzer -o $@ $< \
+	  $(LF_OBJ) $(LDLIBS)
+
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/libfuzzer/%)
+	@for t in $(FUZZ_SRC:tests/fuzz/%.c=%); do \
+	  mkdir -p tests/fuzz/corpus/$$t; \
+	  build/libfuzzer/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 build:
 	@mkdir -p build/san build/unit build/unit-san
 
@@ -64,7 +102,7 @@ build:
 build/flags: FORCE | build
 	@echo '$(CC) $(CPPFLAGS) $(CFLAGS)' | cmp -s - $@ || \
 	  echo '$(CC) $(CPPFLAGS) $(CFLAGS)' > $@
-$(OBJ) $(SAN_OBJ): build/flags
+$(OBJ) $(SAN_OBJ) $(FZ_OBJ) $(LF_OBJ): build/flags
 FORCE:
 
 unit: $(UNIT_BIN)
@@ -77,10 +115,11 @@ tests/node_modules/.package-lock.json: tests/package.json
 
 # Everything, ending with prove's summary.  Lua tests run under ./tcrun,
 # found through PATH; ASan needs no leak checker inside prove's pipes.
-test: deps tcrun unit tests/node_modules/.package-lock.json
+test: deps tcrun unit $(FUZZ_BIN) tests/node_modules/.package-lock.json
 	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	prove -j2 --timer $(UNIT_BIN) tests/host tests/lua tests/e2e tests/sandbox
+	prove -j2 --timer $(UNIT_BIN) tests/host tests/lua tests/fuzz tests/e2e \
+	  tests/sandbox
 
 run: deps tcrun
 	@sh samples/run.sh
@@ -102,7 +141,9 @@ DEPS := "command -v cc:gcc" "command -v make:make" \
         "test -f /usr/include/lua5.4/lua-cjson.h:lua-cjson-dev" \
         "test -f /usr/include/csv.h:libcsv-dev" \
         "command -v python3:python3" "command -v prove:perl" \
-        "command -v node:nodejs" "command -v npm:npm"
+        "command -v node:nodejs" "command -v npm:npm" \
+        "command -v clang:clang" \
+        "ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-dev"
 
 deps:
 	@missing=""; \
@@ -128,6 +169,6 @@ uninstall:
 clean:
 	rm -rf build tcrun
 
-.SECONDARY: $(SAN_OBJ)
+.SECONDARY: $(SAN_OBJ) $(FZ_OBJ) $(LF_OBJ)
 
--include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) $(FZ_OBJ:.o=.d) $(LF_OBJ:.o=.d)

@@ -13,6 +13,7 @@
 
 int msg_verbosity = 1;
 
+__attribute__((format(printf, 3, 0)))
 static void emit_lines(const char *kind, int lines, const char *fmt,
                        va_list ap)
 {
@@ -30,6 +31,7 @@ static void emit_lines(const char *kind, int lines, const char *fmt,
 	free(safe);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void emit(const char *kind, const char *fmt, va_list ap)
 {
 	emit_lines(kind, 0, fmt, ap);

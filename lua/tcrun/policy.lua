@@ -46,7 +46,7 @@ function M.render(path, vars)
     elseif plan.is_planned(v) then
       return json.encode(tostring(v)):sub(2, -2)
     elseif not shape(tostring(v)) then
-      bad = ("value %s for {{%s}} does not have its shape"):format(json.encode(tostring(v)), name)
+      bad = ("value %s for {{%s}} does not have its shape"):format(("%q"):format(tostring(v)), name)
     else
       return json.encode(tostring(v)):sub(2, -2)
     end
@@ -55,7 +55,8 @@ function M.render(path, vars)
   if bad then return nil, ("%s: %s"):format(path, bad) end
   local doc, jerr = json.decode(text)
   if not doc then return nil, path .. ": " .. jerr end
-  local out = json.encode(doc)
+  local ok, out = pcall(json.encode, doc)
+  if not ok then return nil, ("%s: %s"):format(path, out) end   -- e.g. 1e999
   if #out > 6144 then
     return nil, ("%s: %d characters, over CAM's 6144"):format(path, #out)
   end

@@ -86,6 +86,7 @@ bad("env_id", "*", "does not have its shape")
 bad("instance_id", "lhins-1/../*", "does not have its shape")
 bad("owner_uin", "1:root", "does not have its shape")
 bad("env_region", "ap-shanghai:*", "does not have its shape")
+bad("env_id", "caf\233", "does not have its shape")   -- not UTF-8: refused, not raised (a fuzzer's find)
 t.ok(policy.render(ws, (function()
   local c = {}
   for k, x in pairs(vars) do c[k] = x end
