@@ -63,10 +63,4 @@ static const char check[] =
 	"back:close()\n"
 	"os.remove(raw) os.remove(out)\n";
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_check(fuzz_state("fuzz_csv", check), data, size);
-	return 0;
-}
+FUZZ_LUA_TARGET("fuzz_csv", check)

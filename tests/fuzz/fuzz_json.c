@@ -16,10 +16,4 @@ static const char check[] =
 	"assert(err2 == nil, 'encoded text decodes: ' .. text .. ': ' .. tostring(err2))\n"
 	"assert(json.encode(again) == text, 'encode is stable: ' .. text)\n";
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_check(fuzz_state("fuzz_json", check), data, size);
-	return 0;
-}
+FUZZ_LUA_TARGET("fuzz_json", check)

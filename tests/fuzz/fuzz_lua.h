@@ -70,4 +70,13 @@ static void fuzz_check(lua_State *L, const uint8_t *data, size_t size)
 	lua_gc(L, LUA_GCCOLLECT);
 }
 
+/* The target: check, a Lua chunk taking the input, is the property. */
+#define FUZZ_LUA_TARGET(name, check)                                      \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);     \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)      \
+	{                                                                 \
+		fuzz_check(fuzz_state(name, check), data, size);          \
+		return 0;                                                 \
+	}
+
 #endif

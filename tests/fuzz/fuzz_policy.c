@@ -47,10 +47,4 @@ static const char check[] =
 	"end\n"
 	"os.remove(path)\n";
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	fuzz_check(fuzz_state("fuzz_policy", check), data, size);
-	return 0;
-}
+FUZZ_LUA_TARGET("fuzz_policy", check)
