@@ -5,10 +5,12 @@
  * temporary credentials, or read ~/.tencentcloud/credentials (INI).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -57,31 +59,43 @@ int creds_set(struct creds *c, const char *id, const char *key,
 }
 
 /* Reads a whole small file; NULL with errno set when it cannot. */
+/* The file at path, whole and NUL-ended, in a buffer of the caller's
+ * (which wipes it): read with read(2), so no stdio buffer keeps a copy of
+ * a secret. */
 static char *slurp(const char *path, size_t *len, mode_t *mode)
 {
 	struct stat st;
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
 	char *buf;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
-	if (fstat(fileno(f), &st) != 0 || st.st_size > 1 << 20) {
-		fclose(f);
+	if (fstat(fd, &st) != 0 || st.st_size > 1 << 20) {
+		close(fd);
 		errno = EFBIG;
 		return NULL;
 	}
 	*mode = st.st_mode;
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf && fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-		free(buf);
-		buf = NULL;
-		errno = EIO;
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		close(fd);
+		return NULL;
 	}
-	fclose(f);
-	if (buf) {
-		buf[st.st_size] = '\0';
-		*len = (size_t)st.st_size;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0) {
+			OPENSSL_cleanse(buf, got);
+			free(buf);
+			close(fd);
+			errno = n < 0 ? errno : EIO;
+			return NULL;
+		}
+		got += (size_t)n;
 	}
+	close(fd);
+	buf[got] = '\0';
+	*len = got;
 	return buf;
 }
 
@@ -157,6 +171,8 @@ static int from_profile(struct creds *c, const char *name, char *err,
 	return 0;
 }
 
+extern char **environ;
+
 /* Overwrites, in place, the values of the variables that hold a secret, so
  * the process's original environment block (/proc/PID/environ, a core
  * dump) no longer shows them; then removes the variables, so os.getenv and
@@ -168,13 +184,18 @@ void creds_wipe_env(void)
 		"TENCENTCLOUD_TOKEN", NULL
 	};
 
-	for (int i = 0; names[i]; i++) {
-		char *v = getenv(names[i]);
+	/* Every entry: a variable may be there twice, and getenv finds
+	 * only one. */
+	for (char **e = environ; e && *e; e++)
+		for (int i = 0; names[i]; i++) {
+			size_t n = strlen(names[i]);
 
-		if (v)
-			OPENSSL_cleanse(v, strlen(v));
-		unsetenv(names[i]);
-	}
+			if (strncmp(*e, names[i], n) == 0 && (*e)[n] == '=')
+				OPENSSL_cleanse(*e + n + 1, strlen(*e + n + 1));
+		}
+	for (int i = 0; names[i]; i++)
+		while (getenv(names[i]))
+			unsetenv(names[i]);
 }
 
 int creds_load(struct creds *c, const char *profile, char *err,

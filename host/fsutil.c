@@ -41,6 +41,48 @@ int fs_mkdirs(const char *dir)
 	return rc;
 }
 
+/* Whether every folder above dir (as resolved) keeps others from renaming
+ * or replacing what it holds: owned by root or the user, and not writable
+ * by others unless sticky (/tmp).  Otherwise someone could swap dir for a
+ * link to a folder of theirs between our check and our files. */
+static int safe_parents(const char *dir, char *err, size_t errlen)
+{
+	char *real = realpath(dir, NULL), *slash;
+	int rc = 0;
+
+	if (!real) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (slash = strrchr(real, '/'))) {
+		struct stat st;
+
+		if (slash == real)
+			slash[1] = '\0';   /* "/" itself */
+		else
+			*slash = '\0';
+		if (stat(real, &st) != 0) {
+			snprintf(err, errlen, "%s: %s", real, strerror(errno));
+			rc = -1;
+		} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			snprintf(err, errlen, "%s: a folder above %s belongs to "
+			         "uid %ld, who could swap it: use a folder of "
+			         "your own", real, dir, (long)st.st_uid);
+			rc = -1;
+		} else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+			snprintf(err, errlen, "%s: a folder above %s that others "
+			         "can write to (mode %04o, not sticky): use a "
+			         "folder of your own", real, dir,
+			         (unsigned)(st.st_mode & 07777));
+			rc = -1;
+		}
+		if (slash == real)
+			break;
+	}
+	free(real);
+	return rc;
+}
+
 int fs_private_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
@@ -64,7 +106,7 @@ int fs_private_dir(const char *dir, char *err, size_t errlen)
 		         (unsigned)(st.st_mode & 07777));
 		return -1;
 	}
-	return 0;
+	return safe_parents(dir, err, errlen);
 }
 
 int fs_atomic_open(struct fs_atomic *f, const char *path, int mode)

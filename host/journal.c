@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,11 @@ int journal_record(struct journal *j, const struct journal_entry *e)
 		rc = journal_append(j, b.str, b.len);
 	json_buf_free(&b);
 	return rc;
+}
+
+int journal_lock(struct journal *j)
+{
+	return flock(j->fd, LOCK_EX | LOCK_NB);
 }
 
 const char *journal_path(const struct journal *j)

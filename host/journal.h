@@ -39,6 +39,10 @@ int journal_append(struct journal *j, const char *line, size_t len);
 int journal_record(struct journal *j, const struct journal_entry *e);
 /* The line journal_record writes, appended to out; 0 or -1 (memory). */
 int journal_format(const struct journal_entry *e, struct json_buf *out);
+/* Takes an exclusive lock on the file for as long as it is open, so a
+ * second run cannot write it at the same time; 0, or -1 with errno
+ * (EWOULDBLOCK when another process holds it). */
+int journal_lock(struct journal *j);
 const char *journal_path(const struct journal *j);
 void journal_close(struct journal *j);
 

@@ -38,6 +38,20 @@ int lappend_open(lua_State *L)
 		lua_pushstring(L, err);
 		return 2;
 	}
+	if (journal_lock(a->j) != 0) {
+		int e = errno;
+
+		journal_close(a->j);
+		a->j = NULL;
+		lua_pushnil(L);
+		if (e == EWOULDBLOCK)
+			lua_pushfstring(L, "%s: in use by another run; wait for "
+			                "it to end", path);
+		else
+			lua_pushfstring(L, "%s: cannot lock: %s", path,
+			                strerror(e));
+		return 2;
+	}
 	return 1;
 }
 

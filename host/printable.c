@@ -7,15 +7,32 @@
 #include "printable.h"
 #include "utf8.h"
 
-/* Whether code point cp is one of the invisible or reordering format
- * characters shown escaped. */
+/* Code points shown escaped: C1 controls, the format characters (Unicode
+ * category Cf: bidirectional controls, zero-width characters, tags), the
+ * line and paragraph separators (Zl, Zp), and the other characters Unicode
+ * says to ignore by default (fillers such as U+3164, musical formatting
+ * U+1D173..).  Generated from Python's unicodedata (Unicode 14) plus
+ * DerivedCoreProperties' Default_Ignorable_Code_Point; the variation
+ * selectors U+FE00..FE0F stay (emoji need them). */
+static const struct { unsigned long lo, hi; } hidden_ranges[] = {
+	{ 0x0080, 0x009F }, { 0x00AD, 0x00AD }, { 0x034F, 0x034F },
+	{ 0x0600, 0x0605 }, { 0x061C, 0x061C }, { 0x06DD, 0x06DD },
+	{ 0x070F, 0x070F }, { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 },
+	{ 0x115F, 0x1160 }, { 0x17B4, 0x17B5 }, { 0x180B, 0x180F },
+	{ 0x200B, 0x200F }, { 0x2028, 0x202E }, { 0x2060, 0x206F },
+	{ 0x3164, 0x3164 }, { 0xFEFF, 0xFEFF }, { 0xFFA0, 0xFFA0 },
+	{ 0xFFF0, 0xFFFB }, { 0x110BD, 0x110BD }, { 0x110CD, 0x110CD },
+	{ 0x13430, 0x13438 }, { 0x1BCA0, 0x1BCA3 }, { 0x1D173, 0x1D17A },
+	{ 0xE0000, 0xE0FFF },
+};
+
 static int hidden(unsigned long cp)
 {
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c ||
-	       (cp >= 0x200b && cp <= 0x200f) ||
-	       (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2060 && cp <= 0x2064) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+	for (size_t i = 0; i < sizeof hidden_ranges / sizeof hidden_ranges[0];
+	     i++)
+		if (cp >= hidden_ranges[i].lo && cp <= hidden_ranges[i].hi)
+			return 1;
+	return 0;
 }
 
 static unsigned long decode(const unsigned char *s, size_t n)

@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 /* Writes s (len bytes) to out (cap bytes, NUL-ended, cut short if need
- * be) with: C0 controls and DEL as \xNN; C1 controls (U+0080-U+009F) and
- * the invisible format and bidirectional controls (U+061C, U+200B-U+200F,
- * U+202A-U+202E, U+2060-U+2064, U+2066-U+2069, U+FEFF) as \u{XXXX}; bytes
- * that are not UTF-8 as \xNN.  With lines, a newline stays a newline
+ * be) with: C0 controls and DEL as \xNN; C1 controls, format characters
+ * (bidirectional controls, zero-width characters, tags), line and
+ * paragraph separators and the other default-ignorable characters as
+ * \u{XXXX} (printable.c lists them); bytes that are not UTF-8 as \xNN.  With lines, a newline stays a newline
  * followed by two spaces (so no line it starts can pass for one of
  * tcrun's), and a tab stays.  Idempotent: backslashes are kept as they
  * are.  Returns the length written. */

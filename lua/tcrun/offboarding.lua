@@ -75,7 +75,15 @@ end
 -- (nothing when there is no such user).
 function M.access(ctx, e)
   local u = ctx.users[e.username]
-  if not u then return "no user", {} end
+  if not u then
+    -- ALICE.WANG for alice.wang would otherwise revoke nothing, exit 0.
+    for name in pairs(ctx.users) do
+      if name:lower() == e.username:lower() then
+        error(("no user %s, but there is %s: user names must match exactly"):format(e.username, name), 0)
+      end
+    end
+    return "no user", {}
+  end
   local result = "already revoked"
   if u.ConsoleLogin == 1 then
     ctx.plan:write(e.username, "cam", "UpdateUser", { Name = e.username, ConsoleLogin = 0 })
@@ -122,7 +130,8 @@ function M.find_workspace(ctx, e, user)
     return table.concat(l, ";")
   end
   if not user.uin and #ws.server + #ws.env == 0 then
-    tc.warn(("%s: no such user and no workspace: nothing to offboard (a typo?)"):format(e.username))
+    tc.warn(("%s: no such user and no workspace: nothing to offboard (deleted already, or a typo?)")
+            :format(e.username))
     return "none", { workspace = ws }
   end
   return nil, { workspace = ws, env_id = ids(ws.env), instance_id = ids(ws.server) }

@@ -22,6 +22,7 @@ local csv = require "tcrun.csv"
 local json = require "tcrun.json"
 local plan = require "tcrun.plan"
 local policy = require "tcrun.policy"
+local units = require "tcrun.units"
 
 local M = {}
 
@@ -93,11 +94,26 @@ local function tags_of(e, unit, uin)
               { Key = "managed-by", Value = api.MANAGED },
               { Key = "business-unit", Value = e.business_unit },
               { Key = "cost-center", Value = e.cost_center } }
-  local extra = {}
+  local seen, extra = {}, {}
+  for _, x in ipairs(t) do seen[x.Key] = true end
   for k in pairs(unit.tags or {}) do extra[#extra + 1] = k end
   table.sort(extra)
-  for _, k in ipairs(extra) do t[#t + 1] = { Key = k, Value = unit.tags[k] } end
+  for _, k in ipairs(extra) do
+    -- units.lua refuses these; a second owner tag must never go out.
+    assert(not seen[k], "tag " .. k .. " set twice")
+    t[#t + 1] = { Key = k, Value = unit.tags[k] }
+  end
   return t
+end
+
+-- Raises unless the resource tcrun found by its owner-uin tag also names
+-- e as its owner: a mismatch is someone's doing, for a human to sort out.
+local function check_owner(e, what, id, tags)
+  local owner = api.tag_map(tags).owner
+  if owner ~= e.username then
+    error(("%s %s is tcrun's for %s's UIN but tagged owner=%s: not taken; "
+           .. "fix its tags by hand"):format(what, id, e.username, tostring(owner)), 0)
+  end
 end
 
 -- Makes sure policy `name` exists with document `doc`: its id, and
@@ -300,7 +316,7 @@ function M.environment(ctx, e, unit, user)
     if not r then return "planned", { env_id = planned("environment"), env_region = region } end
     env = { EnvId = r.EnvId, Status = "UNAVAILABLE" }
     result = "created"
-  elseif ensure_resource_tags(ctx, e.username,
+  elseif check_owner(e, "environment", env.EnvId, env.Tags) or ensure_resource_tags(ctx, e.username,
            api.resource("tcb", region, ctx.owner_uin, "env", env.EnvId), api.tag_map(env.Tags),
            tags) then
     result = ctx.plan:outcome("updated")
@@ -334,6 +350,7 @@ function M.server(ctx, e, unit, user)
     id, result = r.InstanceIdSet[1], "created"
   else
     id = inst.InstanceId
+    check_owner(e, "server", id, inst.Tags)
     local state = api.settle(ctx.plan, id, region, inst)
     if state == "SHUTDOWN" then
       error(("server %s is isolated (SHUTDOWN): offboarded earlier; "
@@ -483,6 +500,10 @@ function M.workspace_api(ctx, e, unit, env, server)
       if not (env and server) then
         error("ensure_tags: " .. e.username .. " has no workspace yet (call it from after_workspace)", 2)
       end
+      -- The same rules as a unit's own tags: never owner, owner-uin,
+      -- managed-by and the other tags tcrun decides by.
+      local why = units.check_tags(tags)
+      if why then error("ensure_tags: " .. why, 2) end
       local want = {}
       for k, v in pairs(tags) do want[#want + 1] = { Key = k, Value = v } end
       table.sort(want, function(a, b) return a.Key < b.Key end)
@@ -502,19 +523,15 @@ function M.workspace_api(ctx, e, unit, env, server)
   }
 end
 
-local function deep_copy(v)
-  if type(v) ~= "table" then return v end
-  local c = {}
-  for k, x in pairs(v) do c[k] = deep_copy(x) end
-  return c
-end
-
 -- Calls the unit's hook `name`, if it has one, with a copy of the
 -- employee, lists included (so a hook cannot change what the steps read),
--- and workspace.
+-- and workspace, within an instruction budget (units.lua).
 function M.hook(unit, name, e, workspace)
   local fn = unit.hooks[name]
-  if fn then fn(deep_copy(e), workspace) end
+  if fn then
+    units.call_limited(("%s: hook %s"):format(unit.path or unit.name, name), fn, units.deep_copy(e),
+                       workspace)
+  end
 end
 
 -- Writes the initial passwords set by this run to a new 0600 file in out

@@ -17,6 +17,7 @@
 --   local units = assert(units.open({ config .. "/bu", home .. "/recipes/bu" }))
 --   local s, err = units:get("research")   -- settings, or nil and why
 local tc = require "tc"
+local debug = require "debug"
 local roster = require "tcrun.roster"
 
 local M = {}
@@ -80,7 +81,11 @@ local OWN_TAGS = { owner = true, ["owner-uin"] = true, ["managed-by"] = true,
 -- 255 of the same.
 local function tags(v)
   if type(v) ~= "table" then return "is not a table of tags" end
-  for k, x in pairs(v) do
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)   -- one answer, always
+  for _, k in ipairs(keys) do
+    local x = v[k]
     if type(k) ~= "string" or #k > 127 or not k:find("^[%w %+%-=%._:/@]+$")
        or k:lower():find("^qcloud") or k:lower():find("^tencent") or k:lower():find("^project") then
       return ("has a bad tag key %q"):format(tostring(k))
@@ -92,10 +97,16 @@ local function tags(v)
   end
 end
 
+M.check_tags = tags
+
 local HOOKS = { after_user = true, after_workspace = true }
 local function hooks(v)
   if type(v) ~= "table" then return "is not a table of hooks" end
-  for k, f in pairs(v) do
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do
+    local f = v[k]
     if not HOOKS[k] then return ("has an unknown hook %q (after_user, after_workspace)"):format(tostring(k)) end
     if type(f) ~= "function" then return ("has %s as hook %s, not a function"):format(type(f), k) end
   end
@@ -187,6 +198,33 @@ local function copy(t)
   return c
 end
 
+-- A copy of v that shares no table with it (functions stay shared).
+local function deep_copy(v)
+  if type(v) ~= "table" then return v end
+  local c = {}
+  for k, x in pairs(v) do c[k] = deep_copy(x) end
+  return c
+end
+M.deep_copy = deep_copy
+
+-- Unit code gets this many Lua instructions per call (a file's body, a
+-- hook): an endless loop fails its row instead of hanging the run.
+M.INSTRUCTIONS = 100000000
+
+-- fn(...) with an instruction budget; what fn returns, or raises
+-- "<what> ran more than N instructions (an endless loop?)".
+function M.call_limited(what, fn, ...)
+  local limit = M.INSTRUCTIONS
+  debug.sethook(function()
+    debug.sethook()
+    error(("%s ran more than %d instructions (an endless loop?)"):format(what, limit), 2)
+  end, "", limit)
+  local res = table.pack(pcall(fn, ...))
+  debug.sethook()
+  if not res[1] then error(res[2], 0) end
+  return table.unpack(res, 2, res.n)
+end
+
 -- What a unit file may use: copies of the pure libraries (never the
 -- recipes' own), error and assert to fail a row from a hook, and log.
 local function sandbox()
@@ -208,8 +246,11 @@ end
 local function load_file(path)
   local chunk, err = loadfile(path, "t", sandbox())
   if not chunk then return nil, err end
-  local ok, t = pcall(chunk)
-  if not ok then return nil, path .. ": " .. tostring(t) end
+  local ok, t = pcall(M.call_limited, path, chunk)
+  if not ok then
+    t = tostring(t)
+    return nil, t:sub(1, #path) == path and t or (path .. ": " .. t)
+  end
   if type(t) ~= "table" then return nil, path .. ": must return a table" end
   local why = unknown_keys(t)
   if why then return nil, path .. ": " .. why end
@@ -240,6 +281,7 @@ function M.open(dirs)
   if not defaults then
     return nil, ("no default.lua in %s"):format(table.concat(dirs, " or "))
   end
+  defaults = deep_copy(defaults)
   local why = check(defaults)
   if why then return nil, last .. ": " .. why end
   return setmetatable({ dirs = dirs, defaults = defaults, cache = {} }, M)
@@ -260,10 +302,11 @@ function M:get(name)
   end
   local over, err = load_file(path)
   if not over then return nil, err, "broken" end
-  local settings = merge(self.defaults, over)
+  -- A copy: what the unit's own code still holds cannot change it later.
+  local settings = deep_copy(merge(self.defaults, over))
   local why = check(settings)
   if why then return nil, path .. ": " .. why, "broken" end
-  settings.name = name
+  settings.name, settings.path = name, path
   self.cache[name] = settings
   return settings
 end

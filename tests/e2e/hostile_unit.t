@@ -112,5 +112,23 @@ with Sandbox("--async-delay-ms", "100") as sb:
         t.eq(write_count(sb) - n, 0, "unit '%s': no write" % name)
     t.ok(not os.path.exists("/tmp/PWNED"), "nothing ran")
 
+    # A hook cannot retag a workspace as someone else's, and a unit's
+    # code cannot change its settings after they were checked.
+    unit("thief", 'return { hooks = { after_workspace = function(e, w)\n'
+                  '  w.ensure_tags({ owner = "mal.ice", ["owner-uin"] = "%d" })\n'
+                  'end } }\n' % uin)
+    unit("keeper", 'local T = {}\nreturn { tags = T, hooks = { after_user = function()\n'
+                   '  T["owner-uin"] = "%d"; T.owner = "mal.ice" end } }\n' % uin)
+    said = {}
+    for name in ("thief", "keeper"):
+        r = run("onboard.lua", roster(name, name, "u." + name), "--out", os.path.join(tmp, "o-" + name))
+        said[name] = r.out
+        mine = [e for e in account.envs(sb, "ap-shanghai") if tags(e).get("owner") == "u." + name]
+        owners = [(tags(e).get("owner"), tags(e).get("owner-uin")) for e in mine]
+        t.ok(len(mine) == 1 and owners[0][1] != str(uin), "unit '%s': u.%s's environment is still theirs"
+             % (name, name), owners)
+    t.like(said["thief"], 'ensure_tags: sets "owner", a tag tcrun sets itself',
+           "ensure_tags refuses tcrun's own tags")
+
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -77,6 +77,13 @@ with Sandbox("--async-delay-ms", "100") as sb:
     pols = [p["PolicyName"] for p in account.cam_pages(sb, "ListAttachedUserPolicies",
                                                         {"TargetUin": carol}, "List")]
     t.eq(pols, ["tcrun-ws-carol.zhang"], "and her workspace policy")
+    with open(leavers, "w") as f:
+        f.write("username\nCAROL.ZHANG\n")
+    n = write_count(sb)
+    r = run("offboard.lua", leavers, "--out", os.path.join(tmp, "off"))
+    t.eq((r.rc, write_count(sb) - n), (1, 0), "a leaver named in other case: the row fails, nothing written")
+    t.like(r.out, "no user CAROL.ZHANG, but there is carol.zhang: user names must match exactly",
+           "naming the user it meant")
 
     # Hooks get a copy of the employee, and ensure_tags before the
     # workspace exists fails the row with a clear message.

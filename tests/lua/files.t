@@ -64,8 +64,13 @@ local function ctx(names)
   end
   return c
 end
-local first = assert(onboarding.deliver_passwords(ctx({ "ann" }), tmp, "20261203T000000Z"))
-local second = assert(onboarding.deliver_passwords(ctx({ "ben" }), tmp, "20261203T000000Z"))
+local function deliver(names)
+  local c = ctx(names)
+  local path = assert(onboarding.deliver_passwords(c, tmp, "20261203T000000Z"))
+  c.ledger:close()   -- one run at a time holds the ledger
+  return path
+end
+local first, second = deliver({ "ann" }), deliver({ "ben" })
 t.ok(first ~= second, "two runs in the same second get two files", first .. " " .. second)
 t.like(read(first), "ann%-pw", "the first run's passwords are still there")
 t.like(read(second), "ben%-pw", "next to the second's")
@@ -86,6 +91,17 @@ t.ok(a:write("one") and a:write("two"), "appender: writes lines")
 t.ok(not pcall(a.write, a, "x\ny"), "appender: a line with a newline is refused")
 a:close()
 t.is(read(tmp .. "/a.log"), "one\ntwo\n", "appender: each line ends in a newline")
+local held = assert(tc.appender(tmp .. "/held.log"))
+local script = tmp .. "/second.lua"
+local f = assert(io.open(script, "w"))
+f:write(("local a, err = tc.appender(%q) print(a and 'opened' or err)"):format(tmp .. "/held.log"))
+f:close()
+local other = io.popen(("TCRUN_JOURNAL_DIR='%s' tcrun '%s' 2>&1"):format(tmp, script))
+local says = other:read("a")
+other:close()
+t.like(says, "held%.log: in use by another run; wait for it to end",
+       "appender: a second process cannot open a file one holds")
+held:close()
 t.ok(not pcall(a.write, a, "z"), "appender: closed means closed")
 local made, merr = tc.mkdir(victim)
 t.ok(not made and merr:find("Not a directory", 1, true), "mkdir: a file is not a folder", merr)
@@ -93,6 +109,13 @@ os.execute(("mkdir '%s/open' && chmod 0775 '%s/open'"):format(tmp, tmp))
 made, merr = tc.mkdir(tmp .. "/open")
 t.ok(not made and merr:find("others can write to it (mode 0775)", 1, true),
      "mkdir: a group-writable folder is refused", merr)
+
+os.execute(("mkdir '%s/shared' && chmod 0777 '%s/shared'"):format(tmp, tmp))
+made, merr = tc.mkdir(tmp .. "/shared/out")
+t.ok(not made and merr:find("a folder above .* that others can write to %(mode 0777, not sticky%)"),
+     "mkdir: a folder under one others can write to is refused (it could be swapped)", merr)
+os.execute(("chmod 1777 '%s/shared'"):format(tmp))
+t.ok(tc.mkdir(tmp .. "/shared/out"), "mkdir: under a sticky one (like /tmp) it is fine")
 
 os.execute("rm -rf '" .. tmp .. "'")
 t.done()

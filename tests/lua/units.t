@@ -48,7 +48,7 @@ local cases = {
 for _, c in ipairs(cases) do
   unit(c[1], c[2])
   local s, err, why = found:get(c[1])
-  t.ok(s == nil and why == "broken" and err:find(dir .. "/" .. c[1] .. ".lua: ", 1, true)
+  t.ok(s == nil and why == "broken" and err:find(dir .. "/" .. c[1] .. ".lua:", 1, true)
        and err:find(c[3], 1, true), "refused: " .. c[3], err)
 end
 
@@ -68,6 +68,25 @@ t.is(table.concat({ "a", "b" }, ","), "a,b", "and table.concat")
 local doc = assert(policy.render(home .. "/policies/role-viewer.json", { environment = "dev" }))
 t.ok(doc:find('"environment&dev"', 1, true) and not doc:find('"action":["*"]', 1, true),
      "a role policy renders as the template says")
+
+-- 2b. Settings are a copy, and unit code has an instruction budget.
+unit("keeper", [[
+local T = {}
+return { tags = T, hooks = { after_user = function() T["owner-uin"] = "1"; T.owner = "x" end } }
+]])
+local kept = assert(found:get("keeper"))
+kept.hooks.after_user()
+t.is(next(kept.tags), nil, "a unit cannot change its settings after they were checked")
+unit("spin", "while true do end")
+local spun, serr = found:get("spin")
+t.ok(spun == nil and serr:find("spin.lua ran more than 100000000 instructions", 1, true),
+     "a unit file that never ends is stopped", serr)
+unit("spinhook", "return { hooks = { after_user = function() while true do end end } }")
+local onboarding = require "tcrun.onboarding"
+local sh = assert(found:get("spinhook"))
+local ok, herr = pcall(onboarding.hook, sh, "after_user", { username = "x" }, {})
+t.ok(not ok and herr:find("spinhook.lua: hook after_user ran more than", 1, true),
+     "and so is a hook", herr)
 
 -- 3. Policy values: escaped, and held to their shapes.
 local vars = { owner_uin = "100000000001", env_region = "ap-shanghai", env_id = "env-1",

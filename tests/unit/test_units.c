@@ -65,6 +65,12 @@ static void test_printable(void)
 		{ "zero width space", "\xe2\x80\x8b", "\\u{200B}", 0 },
 		{ "BOM", "\xef\xbb\xbf" "a", "\\u{FEFF}a", 0 },
 		{ "not UTF-8", "caf\xe9", "caf\\xe9", 0 },
+		{ "line separator", "a\xe2\x80\xa8" "b", "a\\u{2028}b", 0 },
+		{ "soft hyphen", "a\xc2\xad" "b", "a\\u{00AD}b", 0 },
+		{ "tag character", "\xf3\xa0\x81\x81", "\\u{E0041}", 0 },
+		{ "Hangul filler", "\xe3\x85\xa4", "\\u{3164}", 0 },
+		{ "interlinear annotation", "\xef\xbf\xb9", "\\u{FFF9}", 0 },
+		{ "emoji with VS16 stays", "\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x9d\xa4\xef\xb8\x8f", 0 },
 		{ "backslashes kept", "\\x1b", "\\x1b", 0 },
 	};
 	char out[64];
