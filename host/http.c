@@ -175,8 +175,15 @@ static size_t on_data(char *data, size_t size, size_t n, void *ud)
 
 		while (cap < x->resp_len + len + 1)
 			cap *= 2;
-		if (cap > (64u << 20) || !(p = realloc(x->resp, cap)))
+		if (cap > (64u << 20) || !(p = malloc(cap)))
 			return 0;   /* aborts the transfer: CURLE_WRITE_ERROR */
+		/* Not realloc: the old block (an answer may hold a new
+		 * access key) is wiped before it goes back. */
+		if (x->resp) {
+			memcpy(p, x->resp, x->resp_len);
+			explicit_bzero(x->resp, x->resp_cap);
+			free(x->resp);
+		}
 		x->resp = p;
 		x->resp_cap = cap;
 	}

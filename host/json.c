@@ -550,9 +550,16 @@ int json_put_raw(struct json_buf *b, const char *s, size_t len)
 			}
 			cap *= 2;
 		}
-		if (!(n = realloc(b->str, cap))) {
+		/* Not realloc: the old block may hold a secret (a request
+		 * body), so it is wiped before it goes back. */
+		if (!(n = malloc(cap))) {
 			b->oom = 1;
 			return -1;
+		}
+		if (b->str) {
+			memcpy(n, b->str, b->len + 1);
+			explicit_bzero(b->str, b->len);
+			free(b->str);
 		}
 		b->str = n;
 		b->cap = cap;
