@@ -13,6 +13,7 @@
 #include "fsutil.h"
 #include "journal.h"
 #include "json.h"
+#include "paths.h"
 
 struct journal {
 	int fd;
@@ -149,10 +150,8 @@ void journal_close(struct journal *j)
 int journal_default_path(const char *script, char *out, size_t outlen)
 {
 	const char *dir = getenv("TCRUN_JOURNAL_DIR");
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
 	const char *base = strrchr(script, '/');
-	char stamp[32], name[128];
+	char stamp[32], name[128], state[4096];
 	time_t now = time(NULL);
 	struct tm tm;
 	size_t k;
@@ -168,13 +167,9 @@ int journal_default_path(const char *script, char *out, size_t outlen)
 	if (dir && *dir)
 		n = snprintf(out, outlen, "%s/%s-%s-%ld.jsonl", dir, name,
 		             stamp, (long)getpid());
-	else if (state && *state)
-		n = snprintf(out, outlen, "%s/tcrun/journal/%s-%s-%ld.jsonl",
-		             state, name, stamp, (long)getpid());
-	else if (home && *home)
-		n = snprintf(out, outlen,
-		             "%s/.local/state/tcrun/journal/%s-%s-%ld.jsonl",
-		             home, name, stamp, (long)getpid());
+	else if (paths_state(state, sizeof state) == 0)
+		n = snprintf(out, outlen, "%s/journal/%s-%s-%ld.jsonl", state,
+		             name, stamp, (long)getpid());
 	else
 		return -1;
 	return n > 0 && (size_t)n < outlen ? 0 : -1;

@@ -47,7 +47,7 @@ const char *journal_path(const struct journal *j);
 void journal_close(struct journal *j);
 
 /* The default journal for a script run now: under $TCRUN_JOURNAL_DIR, else
- * $XDG_STATE_HOME/tcrun/journal, else ~/.local/state/tcrun/journal; named
+ * the state folder's journal/ (paths.h); named
  * SCRIPT-YYYYMMDDTHHMMSSZ-PID.jsonl.  Returns 0 or -1. */
 int journal_default_path(const char *script, char *out, size_t outlen);
 

@@ -303,12 +303,19 @@ static int finish(lua_State *L, struct call *c)
 	int can_retry = c->attempt <= c->o.retries && !sched_interrupted();
 
 	if (http_outcome(x) != HTTP_DONE) {
-		/* No answer: it may or may not have run. */
-		snprintf(why, sizeof why, "%s", http_error(x));
+		/* No answer: it may or may not have run.  One that never
+		 * reached the server says so by its code (a wrong endpoint,
+		 * no network: the run's setup). */
+		int connect = http_outcome(x) == HTTP_CONNECT;
+
+		snprintf(why, sizeof why, "%s%s", connect ? "cannot reach the "
+		         "API (check --endpoint, the network or the proxy): " :
+		         "", http_error(x));
 		if (can_retry && retry_allowed(RETRY_UNCERTAIN, c->o.idempotent))
 			return backoff(L, c, why);
-		return fail(L, c, RETRY_UNCERTAIN, "ClientError.NetworkError",
-		            why, NULL);
+		return fail(L, c, RETRY_UNCERTAIN, connect ?
+		            "ClientError.NetworkError.Connect" :
+		            "ClientError.NetworkError", why, NULL);
 	}
 	status = http_status(x);
 	if (status != 200) {

@@ -92,9 +92,13 @@ static int is_error(lua_State *L, int idx)
 
 int lerror_status(lua_State *L)
 {
+	/* Codes (and, ending in '.', families of codes) that mean the run
+	 * was set up wrong: no or bad credentials, an endpoint that cannot
+	 * be reached, a write under --dry-run, no journal. */
 	static const char *const config[] = {
 		"ClientError.NoCredentials", "ClientError.DryRun",
-		"ClientError.Journal", NULL
+		"ClientError.Journal", "ClientError.NetworkError.Connect",
+		"ClientError.Config", "AuthFailure.", NULL
 	};
 	const char *code;
 	int status = 3;
@@ -103,11 +107,25 @@ int lerror_status(lua_State *L)
 		return status;
 	lua_getfield(L, -1, "code");
 	code = lua_tostring(L, -1);
-	for (int i = 0; code && config[i]; i++)
-		if (strcmp(code, config[i]) == 0)
+	for (int i = 0; code && config[i]; i++) {
+		size_t n = strlen(config[i]);
+
+		if (config[i][n - 1] == '.' ? strncmp(code, config[i], n) == 0
+		                            : strcmp(code, config[i]) == 0)
 			status = 2;
+	}
 	lua_pop(L, 1);
 	return status;
+}
+
+int lerror_config(lua_State *L)
+{
+	struct lerror e = {
+		.code = "ClientError.Config", .message = luaL_checkstring(L, 1),
+	};
+
+	lerror_push(L, &e);
+	return lua_error(L);
 }
 
 int lerror_is_transient(lua_State *L)

@@ -26,8 +26,16 @@ void lerror_init(lua_State *L);
 void lerror_push(lua_State *L, const struct lerror *e);
 
 /* Exit status for the error value on top of L: 2 for configuration
- * errors (no credentials, a write under --dry-run, no journal), else 3. */
+ * errors (no or wrong credentials: AuthFailure.*, an endpoint that cannot
+ * be reached, a write under --dry-run, no journal, tc.config_error), else
+ * 3. */
 int lerror_status(lua_State *L);
+
+/* tc.config_error(message): raises a ClientError.Config error, which ends
+ * the run, unhandled, with the message as one line and exit status 2: a
+ * problem of the run's setup found by a script (a state folder it cannot
+ * use, say). */
+int lerror_config(lua_State *L);
 
 /* tc.is_transient(v) -> whether v is a tc.call error that may pass with
  * time: throttled, a failure inside the service, or a lost answer. */

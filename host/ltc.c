@@ -37,6 +37,8 @@ static int tc_rate_limit(lua_State *L)
 	return 0;
 }
 
+/* Joins the arguments with spaces and prints them as a warning (warn 1),
+ * a debug line (2) or an info line (0). */
 static int log_at(lua_State *L, int warn)
 {
 	int n = lua_gettop(L);
@@ -50,8 +52,10 @@ static int log_at(lua_State *L, int warn)
 		luaL_addvalue(&b);
 	}
 	luaL_pushresult(&b);
-	if (warn)
+	if (warn == 1)
 		msg_warn("%s", lua_tostring(L, -1));
+	else if (warn == 2)
+		msg_debug("%s", lua_tostring(L, -1));
 	else
 		msg_info("%s", lua_tostring(L, -1));
 	return 0;
@@ -61,6 +65,12 @@ static int log_at(lua_State *L, int warn)
 static int tc_log(lua_State *L)
 {
 	return log_at(L, 0);
+}
+
+/* tc.debug(...): one "tcrun: debug: ..." line on stderr, with -v only */
+static int tc_debug(lua_State *L)
+{
+	return msg_verbosity >= 2 ? log_at(L, 2) : 0;
 }
 
 /* tc.warn(...): one "tcrun: warning: ..." line on stderr, always */
@@ -140,12 +150,14 @@ static const luaL_Reg funcs[] = {
 	{ "password", lsecret_password },
 	{ "is_write", lcall_is_write },
 	{ "is_transient", lerror_is_transient },
+	{ "config_error", lerror_config },
 	{ "is_secret", tc_is_secret },
 	{ "printable", tc_printable },
 	{ "secret_fields", lsecret_fields },
 	{ "rate_limit", tc_rate_limit },
 	{ "log", tc_log },
 	{ "warn", tc_warn },
+	{ "debug", tc_debug },
 	{ "journal_path", tc_journal_path },
 	{ "isatty", tc_isatty },
 	{ "mkdir", tc_mkdir },

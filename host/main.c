@@ -10,23 +10,29 @@
 #include <sys/resource.h>
 
 #include "msg.h"
+#include "paths.h"
 #include "state.h"
 
 static const char usage_text[] =
 "usage: tcrun [options] SCRIPT [ARGS...]\n"
+"       tcrun --list\n"
 "\n"
 "Runs the Lua script SCRIPT with signed Tencent Cloud API calls (tc.call)\n"
 "and concurrent rows (tc.each).  ARGS go to the script as arg[1..n] and\n"
-"as `...`.  A SCRIPT that is not a file is looked up in the installed\n"
-"recipes folder, then in the source tree's recipes/.\n"
+"as `...`.  A SCRIPT that is not a file is a recipe: looked up in your\n"
+"configuration folder's recipes/, then in those shipped with tcrun.\n"
+"Options of tcrun come before SCRIPT, the recipe's own after it\n"
+"(tcrun onboard.lua --help lists those).\n"
 "\n"
 "options:\n"
 "  --profile NAME     credentials from tccli's ~/.tccli/NAME.credential\n"
 "                     (also TCCLI_PROFILE); otherwise TENCENTCLOUD_SECRET_ID,\n"
 "                     TENCENTCLOUD_SECRET_KEY and TENCENTCLOUD_SESSION_TOKEN\n"
 "                     (or TENCENTCLOUD_TOKEN); otherwise profile 'default'\n"
-"  --region REGION    default region (else TENCENTCLOUD_REGION, the\n"
-"                     profile's region, ap-guangzhou)\n"
+"  --region REGION    the region of a tc.call that names none (else\n"
+"                     TENCENTCLOUD_REGION, the profile's region,\n"
+"                     ap-guangzhou); the recipes take theirs from the\n"
+"                     business units\n"
 "  --endpoint URL     send every request to URL (also TCRUN_ENDPOINT); the\n"
 "                     Host header and signature keep <service>.tencentcloudapi.com\n"
 "  --allow-http       allow a plain-http endpoint that is not loopback\n"
@@ -38,22 +44,30 @@ static const char usage_text[] =
 "  --retries N        retries after a throttled, failed or timed-out\n"
 "                     attempt (default 4)\n"
 "  --timeout SECONDS  per attempt (default 30)\n"
-"  --config DIR       the admin's own business units, in DIR/bu/, searched\n"
-"                     before the shipped ones (also TCRUN_CONFIG; default\n"
-"                     $XDG_CONFIG_HOME/tcrun or ~/.config/tcrun)\n"
+"  --config DIR       your own recipes (DIR/recipes/) and business units\n"
+"                     (DIR/bu/), used before the shipped ones (also\n"
+"                     TCRUN_CONFIG; default $XDG_CONFIG_HOME/tcrun or\n"
+"                     ~/.config/tcrun)\n"
 "  --journal FILE     append every write call to FILE as a JSON line\n"
-"                     (default: a new file under\n"
-"                     ~/.local/state/tcrun/journal/ at the first write)\n"
-"  -v, --verbose      more detail (retries, tracebacks of failed rows)\n"
+"                     (default: a new file in $TCRUN_JOURNAL_DIR, else in\n"
+"                     the state folder's journal/, at the first write)\n"
+"  --list             list the recipes, yours and the shipped ones\n"
+"  -v, --verbose      more detail: retries, the files loaded, tracebacks\n"
 "  -q, --quiet        errors and warnings only\n"
 "  --version          print the version and exit\n"
 "  -h, --help         print this help and exit\n"
 "\n"
+"files:\n"
+"  state folder       journals and what recipes remember per account\n"
+"                     (undelivered passwords): $TCRUN_STATE_DIR, else\n"
+"                     $XDG_STATE_HOME/tcrun, else ~/.local/state/tcrun\n"
+"\n"
 "exit codes:\n"
 "  0    the script succeeded\n"
 "  1    the script reported failures (it returned false)\n"
-"  2    usage or configuration error (bad option, no script, no\n"
-"       credentials, bad endpoint or region, unwritable journal)\n"
+"  2    usage or configuration error (bad option, no script, no or wrong\n"
+"       credentials, bad or unreachable endpoint, bad region, unwritable\n"
+"       journal or output folder, invalid roster or business unit)\n"
 "  3    runtime error (script error, unhandled API error)\n"
 "  130  interrupted (SIGINT or SIGTERM)\n";
 
@@ -85,7 +99,7 @@ int main(int argc, char **argv)
 	enum {
 		O_PROFILE = 256, O_REGION, O_ENDPOINT, O_ALLOW_HTTP, O_DRY_RUN,
 		O_PARALLEL, O_RATE, O_RETRIES, O_TIMEOUT, O_JOURNAL, O_CONFIG,
-		O_VERSION
+		O_LIST, O_VERSION
 	};
 	static const struct option longopts[] = {
 		{ "profile", required_argument, NULL, O_PROFILE },
@@ -99,6 +113,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "journal", required_argument, NULL, O_JOURNAL },
 		{ "config", required_argument, NULL, O_CONFIG },
+		{ "list", no_argument, NULL, O_LIST },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -111,8 +126,9 @@ int main(int argc, char **argv)
 			.timeout = 30, .endpoint = getenv("TCRUN_ENDPOINT"),
 		},
 	};
+	char config[4096];
+	int opt, list = 0;
 	long n;
-	int opt;
 
 	/* No core dump and no ptrace by other processes of the user: the
 	 * process holds the secret key. */
@@ -171,6 +187,9 @@ int main(int argc, char **argv)
 		case O_CONFIG:
 			r.config = optarg;
 			break;
+		case O_LIST:
+			list = 1;
+			break;
 		case 'v':
 			msg_verbosity = 2;
 			break;
@@ -190,6 +209,11 @@ int main(int argc, char **argv)
 			return usage_error("unknown option '%s'",
 			                   argv[optind - 1]);
 		}
+	}
+	if (list) {
+		paths_list_recipes(stdout, paths_config(r.config, config,
+		                   sizeof config) == 0 ? config : NULL);
+		return EXIT_OK;
 	}
 	if (optind >= argc)
 		return usage_error("no script given");

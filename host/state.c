@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -22,82 +21,10 @@
 #include "ljson.h"
 #include "ltc.h"
 #include "msg.h"
+#include "paths.h"
 #include "runtime.h"
 #include "sched.h"
 #include "state.h"
-
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int is_file(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The folder holding lua/, recipes/ and policies/: the source tree when
- * this binary is the one built there, else the installed data folder
- * when it exists, else the source tree. */
-static const char *home_dir(void)
-{
-	char exe[4096], want[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n > 0) {
-		exe[n] = '\0';
-		snprintf(want, sizeof want, "%s/tcrun", TCRUN_SRCDIR);
-		if (strcmp(exe, want) == 0)
-			return TCRUN_SRCDIR;
-	}
-	return is_dir(TCRUN_DATADIR "/lua") ? TCRUN_DATADIR : TCRUN_SRCDIR;
-}
-
-/* The admin's own folder, searched before the shipped files (business
- * units today): --config DIR, else $TCRUN_CONFIG, else
- * $XDG_CONFIG_HOME/tcrun, else ~/.config/tcrun.  Pushes it, or nil when
- * none can be named.  Upgrades and `make uninstall` never touch it. */
-static void push_config_dir(lua_State *L, const char *given)
-{
-	const char *env = getenv("TCRUN_CONFIG");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	const char *home = getenv("HOME");
-
-	if (given && *given)
-		lua_pushstring(L, given);
-	else if (env && *env)
-		lua_pushstring(L, env);
-	else if (xdg && *xdg)
-		lua_pushfstring(L, "%s/tcrun", xdg);
-	else if (home && *home)
-		lua_pushfstring(L, "%s/.config/tcrun", home);
-	else
-		lua_pushnil(L);
-}
-
-/* SCRIPT as given when it is a file; else a recipe of that name in the
- * installed recipes folder, then in the source tree's. */
-static int find_script(const char *script, char *out, size_t outlen)
-{
-	const char *dirs[] = { TCRUN_DATADIR "/recipes",
-	                       TCRUN_SRCDIR "/recipes" };
-
-	if (is_file(script) || strchr(script, '/')) {
-		snprintf(out, outlen, "%s", script);
-		return is_file(script) ? 0 : -1;
-	}
-	for (int i = 0; i < 2; i++) {
-		snprintf(out, outlen, "%s/%s", dirs[i], script);
-		if (is_file(out))
-			return 0;
-	}
-	snprintf(out, outlen, "%s", script);
-	return -1;
-}
 
 static void preload(lua_State *L, const char *name, lua_CFunction open)
 {
@@ -118,8 +45,9 @@ static int pmain(lua_State *L)
 {
 	struct pmain_result *pr = lua_touserdata(L, 1);
 	const struct run *r = pr->run;
-	const char *home = home_dir();
-	char path[4096], err[1024];
+	const char *home = paths_home();
+	char path[4096], err[1024], config[4096], state[4096];
+	int have_config = paths_config(r->config, config, sizeof config) == 0;
 	struct runtime *rt;
 	int status, nres = 0, base;
 
@@ -135,13 +63,16 @@ static int pmain(lua_State *L)
 	lua_setfield(L, -2, "path");
 	lua_pop(L, 1);
 
-	if (find_script(r->script, path, sizeof path) != 0) {
+	if (paths_find_script(r->script, have_config ? config : NULL, path,
+	                      sizeof path) != 0) {
 		msg_error("%s: no such file, and no recipe of that name in "
-		          "%s/recipes or %s/recipes", r->script,
-		          TCRUN_DATADIR, TCRUN_SRCDIR);
+		          "%s/recipes or %s/recipes (tcrun --list shows them)",
+		          r->script, have_config ? config : "(no config)",
+		          home);
 		pr->code = EXIT_USAGE;
 		return 0;
 	}
+	msg_debug("script: %s", path);
 	if (ltc_open(L, &r->tc, err, sizeof err) != 0) {
 		msg_error("%s", err);
 		pr->code = EXIT_USAGE;
@@ -150,8 +81,16 @@ static int pmain(lua_State *L)
 	lua_getglobal(L, "tc");
 	lua_pushstring(L, home);
 	lua_setfield(L, -2, "home");
-	push_config_dir(L, r->config);
+	if (have_config)
+		lua_pushstring(L, config);
+	else
+		lua_pushnil(L);
 	lua_setfield(L, -2, "config_dir");
+	if (paths_state(state, sizeof state) == 0)
+		lua_pushstring(L, state);
+	else
+		lua_pushnil(L);
+	lua_setfield(L, -2, "state_dir");
 	lua_pop(L, 1);
 
 	/* arg: the script at 0, its arguments at 1..n (as lua.c builds it) */
@@ -175,12 +114,25 @@ static int pmain(lua_State *L)
 		lua_pushstring(L, r->argv[i]);
 	status = sched_run(L, ltc_http(L), base, r->argc, &nres);
 	if (status == 2) {
-		msg_error("interrupted");
+		msg_error("interrupted: run the same command again to finish "
+		          "the job (the recipes resume where they stopped)");
 		pr->code = EXIT_INTERRUPT;
 	} else if (status == 1) {
-		msg_block("%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
+		/* A setup problem is one line (its traceback only with -v);
+		 * a script's bug keeps its traceback. */
+		lua_pushvalue(L, -2);                  /* err, text, err */
 		pr->code = lerror_status(L);
+		if (pr->code == EXIT_USAGE && msg_verbosity < 2) {
+			/* Not where in the library it surfaced: what is
+			 * wrong. */
+			lua_pushliteral(L, "");
+			lua_setfield(L, -2, "where");
+			msg_error("%s", luaL_tolstring(L, -1, NULL));
+			lua_pop(L, 4);
+		} else {
+			msg_block("%s", lua_tostring(L, -2));
+			lua_pop(L, 3);
+		}
 	} else if (nres == 0 || lua_isnil(L, -nres) ||
 	           (lua_isboolean(L, -nres) && lua_toboolean(L, -nres))) {
 		pr->code = EXIT_OK;

@@ -13,8 +13,7 @@ local steps = require "tcrun.onboarding"
 --    output folder, before any write.
 local run, code = recipe.start(arg, {
   name = "onboard", roster = "employees", out = "tcrun-out/onboard",
-  out_help = "folder for the summary, the initial passwords and the recipe's memory",
-  ledger = "onboard-state.jsonl",
+  out_help = "folder for the report and the initial passwords",
   usage = "tcrun [--dry-run] onboard.lua ROSTER [--out DIR]" })
 if not run then return code end
 
@@ -43,7 +42,7 @@ if err then run:fail(err) end
 
 -- 5. The plan, or the report.
 return run:finish {
-  report = "onboard-summary.csv",
+  report = ("onboard-%s.csv"):format(run.stamp),
   columns = { "username", "uin", "env_id", "instance_id", "user", "groups",
               "environment", "server", "policy", "assistant", "error" },
   steps = { "user", "groups", "environment", "server", "policy", "assistant" } }

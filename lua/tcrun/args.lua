@@ -16,6 +16,14 @@ local M = {}
 
 local function is_option(a) return a:sub(1, 2) == "--" and #a > 2 end
 
+-- tcrun's own options: given after the script, they reach the recipe.
+local HOST = {}
+for _, o in ipairs({ "profile", "region", "endpoint", "allow-http", "dry-run", "parallel",
+                     "rate-limit", "retries", "timeout", "journal", "config", "list",
+                     "verbose", "quiet", "version" }) do
+  HOST[o] = true
+end
+
 -- opts, positionals; or nil and a message naming the bad argument.
 function M.parse(argv, spec)
   local opts, pos = {}, {}
@@ -35,6 +43,10 @@ function M.parse(argv, spec)
       local name, v = a:match("^%-%-([^=]+)=(.*)$")
       name = name or a:sub(3)
       local o = spec[name]
+      if type(o) ~= "table" and HOST[name] then
+        return nil, fmt("'--%s' is an option of tcrun itself: put it before the recipe "
+                        .. "(tcrun --%s RECIPE ...)", name, name)
+      end
       if type(o) ~= "table" then return nil, fmt("unknown option '--%s'", name) end
       if not o.value then
         if v then return nil, fmt("--%s takes no value", name) end

@@ -36,7 +36,9 @@ function M.read_account(run)
     servers[unit.server_region] = servers[unit.server_region]
       or api.managed_instances(unit.server_region)
     local ws = { username = e.username, uin = u and u.Uin,
-                 env_region = unit.env_region, server_region = unit.server_region }
+                 env_region = unit.env_region, server_region = unit.server_region,
+                 -- Console login off: offboarded, not to be checked.
+                 offboarded = u and u.ConsoleLogin == 0 or nil }
     if u then
       ws.env = api.only(envs[unit.env_region][tostring(u.Uin)], "environments of " .. e.username)
       ws.server = api.only(servers[unit.server_region][tostring(u.Uin)],
@@ -49,9 +51,12 @@ function M.read_account(run)
 end
 
 -- The employee's workspace: finds { uin, env_id } (for the report) and
--- the rest of ws; raises when there is no user or no environment.
+-- the rest of ws; raises when there is no user or no environment.  An
+-- offboarded employee (console login off) is "offboarded": no key is
+-- made for them and nothing is checked.
 function M.workspace(ctx, e)
   local ws = ctx.ws[e.username]
+  if ws.offboarded then return "offboarded", ws end
   if not ws.uin then error("no CAM sub-user " .. e.username, 0) end
   if not ws.env then error("no CloudBase environment made by tcrun for " .. e.username, 0) end
   ws.env_id = ws.env.EnvId

@@ -1,5 +1,5 @@
 -- ledger.lua: a recipe's own memory across runs, as JSON lines appended to
--- a file in its output folder, each synced to disk before append()
+-- a file, each synced to disk before append()
 -- returns (tc.appender: mode 0600, never through a symbolic link), so a
 -- run killed at any point can be finished by the next one.  Onboarding
 -- records here which initial passwords were set, before it sets them, and
@@ -15,6 +15,29 @@ local json = require "tcrun.json"
 
 local M = {}
 M.__index = M
+
+-- The ledger of name for account owner_uin: one per account, in the state
+-- folder (state_dir/accounts/<uin>/<name>.jsonl), so whatever folder a run
+-- starts from it finds what the last one left undone; nil, err when it
+-- cannot be opened (or is in use: one run at a time).  The events of an
+-- older tcrun's ledger at legacy (in --out), if there is one, are read
+-- first.
+function M.for_account(state_dir, owner_uin, name, dry_run, legacy)
+  if not state_dir then return nil, "no state folder: set HOME or TCRUN_STATE_DIR" end
+  local dir = ("%s/accounts/%s"):format(state_dir, owner_uin)
+  if not dry_run then
+    local ok, err = tc.mkdir(dir)
+    if not ok then return nil, err end
+  end
+  local self, err = M.open(dir .. "/" .. name .. ".jsonl", dry_run)
+  if not self then return nil, err end
+  local old = legacy and M.open(legacy, true)
+  if old and #old.events > 0 then
+    table.move(self.events, 1, #self.events, #old.events + 1, old.events)
+    self.events = old.events
+  end
+  return self
+end
 
 -- Opens (creating) the ledger at path; nil, err when it cannot.
 function M.open(path, dry_run)

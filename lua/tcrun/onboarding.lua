@@ -20,6 +20,7 @@ local api = require "tcrun.api"
 local base64 = require "tcrun.base64"
 local csv = require "tcrun.csv"
 local json = require "tcrun.json"
+local ledger = require "tcrun.ledger"
 local plan = require "tcrun.plan"
 local policy = require "tcrun.policy"
 local units = require "tcrun.units"
@@ -60,12 +61,17 @@ function M.group_names(rows)
   return names
 end
 
--- Reads, once, everything the steps look things up in: ctx.
+-- Reads, once, everything the steps look things up in: ctx.  The ledger
+-- of undelivered passwords is the account's, in the state folder.
 function M.read_account(run)
-  local ctx = { plan = run.plan, ledger = run.ledger, home = tc.home, passwords = {},
+  local ctx = { plan = run.plan, home = tc.home, passwords = {},
                 owner_uin = api.owner_uin(), users = api.users_by_name(),
                 groups = api.groups_by_name(), policies = api.policies_by_name(),
                 envs = {}, instances = {} }
+  local err
+  ctx.ledger, err = ledger.for_account(tc.state_dir, ctx.owner_uin, "onboard", run.plan.dry_run,
+                                       run.opts.out .. "/onboard-state.jsonl")
+  if not ctx.ledger then tc.config_error("ledger: " .. err) end
   for _, row in ipairs(run.rows) do
     local unit = row.unit
     if row.employee.workspace then
@@ -177,7 +183,8 @@ function M.groups(ctx, names)
       ctx.groups[name] = g
     end
     if not attached("ListAttachedGroupPolicies", { TargetGroupId = g.GroupId })[pid] then
-      ctx.plan:write(who, "cam", "AttachGroupPolicy", { PolicyId = pid, AttachGroupId = g.GroupId })
+      ctx.plan:write(who, "cam", "AttachGroupPolicy", { PolicyId = pid, AttachGroupId = g.GroupId },
+                     { note = ("policy tcrun-%s to group %s"):format(name, name) })
     end
   end
 end
@@ -202,7 +209,8 @@ local function reset_password(ctx, e, uin)
   ctx.ledger:append({ event = "password-set", username = e.username })
   if ctx.plan:write(e.username, "cam", "UpdateUser",
        { Name = e.username, Password = pw, NeedResetPassword = 1, ConsoleLogin = 1 }) then
-    ctx.passwords[#ctx.passwords + 1] = { username = e.username, uin = uin, password = pw }
+    ctx.passwords[#ctx.passwords + 1] = { username = e.username, email = e.email, uin = uin,
+                                          password = pw }
   end
 end
 
@@ -227,7 +235,8 @@ function M.user(ctx, e, unit)
       -- password.
       reset_password(ctx, e, r.Uin)
     else
-      ctx.passwords[#ctx.passwords + 1] = { username = e.username, uin = r.Uin, password = pw }
+      ctx.passwords[#ctx.passwords + 1] = { username = e.username, email = e.email, uin = r.Uin,
+                                            password = pw }
     end
     return "created", { uin = r.Uin }
   end
@@ -273,17 +282,28 @@ function M.membership(ctx, e, unit, user)
       have[g.GroupName] = g.GroupId
     end
   end
-  local add, remove = {}, {}
+  local add, remove, added, removed = {}, {}, {}, {}
   for _, env in ipairs(e.environments) do
     local name = env .. "-" .. e.role
-    if not have[name] then add[#add + 1] = { GroupId = ctx.groups[name].GroupId, Uin = user.uin } end
+    if not have[name] then
+      add[#add + 1] = { GroupId = ctx.groups[name].GroupId, Uin = user.uin }
+      added[#added + 1] = name
+    end
   end
-  for name, id in pairs(have) do
-    if managed[name] and not want[name] then remove[#remove + 1] = { GroupId = id, Uin = user.uin } end
+  for name in pairs(have) do
+    if managed[name] and not want[name] then removed[#removed + 1] = name end
   end
-  table.sort(remove, function(a, b) return a.GroupId < b.GroupId end)
-  if #add > 0 then ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add }) end
-  if #remove > 0 then ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = remove }) end
+  table.sort(removed)
+  for _, name in ipairs(removed) do remove[#remove + 1] = { GroupId = have[name], Uin = user.uin } end
+  -- The plan names the groups; the call has only their ids.
+  if #add > 0 then
+    ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add },
+                   { note = "groups " .. table.concat(added, ", ") })
+  end
+  if #remove > 0 then
+    ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = remove },
+                   { note = "groups " .. table.concat(removed, ", ") })
+  end
   if #add + #remove == 0 then return "exists" end
   return ctx.plan:outcome((#remove > 0 or next(have) ~= nil) and "updated" or "created")
 end
@@ -547,7 +567,8 @@ function M.deliver_passwords(ctx, out, stamp)
   for n = 1, 100 do
     path = ("%s/passwords-%s%s.csv"):format(out, stamp, n > 1 and ("-" .. n) or "")
     local w
-    w, err = csv.create(path, { "username", "uin", "password" }, { mode = "0600", exclusive = true })
+    w, err = csv.create(path, { "username", "email", "uin", "password" },
+                        { mode = "0600", exclusive = true })
     for _, p in ipairs(ctx.passwords) do
       if not w then break end
       local ok, werr = w:write(p)

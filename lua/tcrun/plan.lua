@@ -37,8 +37,17 @@ function M.new(dry_run)
 end
 
 -- Makes the write call and returns its Response, or records it under a dry
--- run and returns nil.  who groups writes in the printed plan.
+-- run and returns nil.  who groups writes in the printed plan; opts are
+-- tc.call's, plus note: words for a reader of the plan (names where the
+-- call has ids).
 function M:write(who, service, action, params, opts)
+  local note
+  if opts and opts.note then
+    note = opts.note
+    local o = {}
+    for k, v in pairs(opts) do if k ~= "note" then o[k] = v end end
+    opts = o
+  end
   if not self.dry_run then return tc.call(service, action, params, opts) end
   local list = self.writes[who]
   if not list then
@@ -47,7 +56,7 @@ function M:write(who, service, action, params, opts)
     self.whos[#self.whos + 1] = who
   end
   list[#list + 1] = { service = service, action = action, params = params,
-                      region = opts and opts.region }
+                      region = opts and opts.region, note = note }
   self.count = self.count + 1
   return nil
 end
@@ -85,8 +94,9 @@ end
 
 -- One planned write as one terminal-safe line.
 function M.describe(w)
-  return tc.printable(("%s.%s %s%s"):format(w.service, w.action, json.encode(printable(w.params)),
-                                           w.region and (" (" .. w.region .. ")") or ""))
+  return tc.printable(("%s.%s %s%s%s"):format(w.service, w.action, json.encode(printable(w.params)),
+                                             w.region and (" (" .. w.region .. ")") or "",
+                                             w.note and ("  # " .. w.note) or ""))
 end
 
 -- Prints the planned writes to out (default stdout): first those of names

@@ -10,6 +10,7 @@
 -- placeholder's shape (SHAPES: an id has no `*`, `:` or `/`, so it cannot
 -- widen a resource).  A planned id of a dry run (plan.lua) is shown by its
 -- name.
+local tc = require "tc"
 local json = require "tcrun.json"
 local plan = require "tcrun.plan"
 
@@ -31,6 +32,7 @@ M.SHAPES = {
 
 -- The document, or nil and "path: why".
 function M.render(path, vars)
+  tc.debug("policy template: " .. path)
   local f, err = io.open(path, "r")
   if not f then return nil, err end
   local text = f:read("a")

@@ -17,10 +17,9 @@
 --   options  the recipe's own options (args.lua), besides --out
 --   out      the default --out folder; out_help, what goes there
 --   no_dry_run  why, when the recipe has no dry run (--dry-run refused)
---   ledger   a file name in --out for the recipe's memory (ledger.lua)
 --
--- The run: opts, rows, plan (plan.lua), units (units.lua), ledger, now
--- (os.time() at the start), stamp (its UTC "YYYYmmddTHHMMSSZ").
+-- The run: opts, rows, plan (plan.lua), units (units.lua), now (os.time()
+-- at the start), stamp (its UTC "YYYYmmddTHHMMSSZ").
 --
 -- A row: line, employee (the roster's columns as validated, extra columns
 -- under their own names; steps only read it), unit (settings, for
@@ -32,11 +31,11 @@
 -- what they make to the next by argument, never through the row.
 --
 -- Everything wrong before the first write (options, roster, units,
--- --out) is reported in one go, as `file:line: message` where there is a
--- line, and start() returns nil and exit code 2.
+-- --out) is reported, as `file:line: message` where there is a line, and
+-- start() returns nil and exit code 2; a roster with no rows is warned
+-- about, and start() returns nil and 0 (nothing to do).
 local tc = require "tc"
 local args = require "tcrun.args"
-local ledger = require "tcrun.ledger"
 local plan = require "tcrun.plan"
 local progress = require "tcrun.progress"
 local report = require "tcrun.report"
@@ -131,7 +130,10 @@ function M.start(argv, spec)
     io.stderr:write(roster.format_problems(problems), "\n")
     return nil, 2
   end
-  if #rows == 0 then tc.warn(("%s: no rows after the header: nothing to do"):format(pos[1])) end
+  if #rows == 0 then
+    tc.warn(("%s: no rows after the header: nothing to do"):format(pos[1]))
+    return nil, 0
+  end
   for _, row in ipairs(rows) do row.status, row.facts = {}, {} end
 
   local run = setmetatable({ name = spec.name, opts = opts, rows = rows, units = found,
@@ -142,11 +144,6 @@ function M.start(argv, spec)
   if not run.plan.dry_run then
     local ok, err = writable(opts.out)
     if not ok then return fail("--out: " .. err) end
-  end
-  if spec.ledger then
-    local err
-    run.ledger, err = ledger.open(opts.out .. "/" .. spec.ledger, run.plan.dry_run)
-    if not run.ledger then return fail(err) end
   end
   return run
 end

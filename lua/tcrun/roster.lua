@@ -259,12 +259,19 @@ end
 
 -- One problem per line, each terminal-safe (tc.printable: a column name or
 -- value cannot drive the terminal), at most max (default 50) then
--- "... and N more".
+-- "... and N more", then how to convert the file when it is not UTF-8.
 function M.format_problems(problems, max)
   max = max or 50
   local out = {}
+  local utf8_hint
   for i = 1, math.min(#problems, max) do out[i] = tc.printable(problems[i]) end
+  for _, p in ipairs(problems) do utf8_hint = utf8_hint or p:find("invalid UTF-8", 1, true) end
   if #problems > max then insert(out, fmt("... and %d more", #problems - max)) end
+  if utf8_hint then
+    -- Spreadsheets in China often save GBK.
+    insert(out, "(a roster must be UTF-8; one saved as GBK converts with "
+                .. "iconv -f GBK -t UTF-8 roster.csv > roster-utf8.csv)")
+  end
   return concat(out, "\n")
 end
 

@@ -244,6 +244,7 @@ end
 
 -- The table a unit file returns, its keys checked; or nil and "path: why".
 local function load_file(path)
+  tc.debug("business unit file: " .. path)
   local chunk, err = loadfile(path, "t", sandbox())
   if not chunk then return nil, err end
   local ok, t = pcall(M.call_limited, path, chunk)

@@ -105,6 +105,13 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.like(r.out, "hal.ma has console login disabled (offboarded?)", "and says why")
     t.eq(account.write_count(sb), n, "without a single write")
 
+    # verify_isolation: an offboarded employee still on the roster is
+    # listed as offboarded, not failed, and gets no temporary key.
+    r = run("verify_isolation.lua", roster("again", HAL), "--out", os.path.join(tmp, "v"))
+    t.eq(r.rc, 0, "verify_isolation with an offboarded employee: exit 0")
+    t.like(r.out, "result         offboarded 1", "listed as offboarded")
+    t.eq(account.write_count(sb), n, "and no key was made for them (no write)")
+
     # verify_isolation: a key left by an interrupted run is cleaned up, and
     # broad Lighthouse access is caught too.
     ws = roster("ws", GINA)

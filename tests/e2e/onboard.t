@@ -52,6 +52,10 @@ with Sandbox("--async-delay-ms", "200") as sb:
     t.eq(order, ["cam.AddUser", "cam.AddUserToGroup", "tcb.CreateEnv",
                  "lighthouse.CreateInstances", "cam.CreatePolicy", "cam.AttachUserPolicy",
                  "tat.RunCommand"], "dry run: alice.wang's writes in order")
+    t.like(alice, "  # groups dev-admin, test-admin, staging-admin, prod-admin\n",
+           "dry run: the plan names the groups an AddUserToGroup joins (the call has ids)")
+    t.ok("planned" in r.err and ": done" not in r.err, "dry run: the progress says planned, not done",
+         r.err[-300:])
     bob = r.out.split("\nbob.li:\n", 1)[-1].split("\ncarol.zhang:\n")[0]
     t.eq(re.findall(r"^  \d+\. (\S+) ", bob, re.M), ["cam.AddUser", "cam.AddUserToGroup"],
          "dry run: bob.li (workspace=no) gets a user and groups only")
@@ -159,7 +163,12 @@ with Sandbox("--async-delay-ms", "200") as sb:
     t.eq(oct(mode or 0), oct(0o600), "the password file has mode 0600")
     t.eq(sorted(pw), sorted(p["username"] for p in people), "it has one row per employee")
     with open(files[0], newline="", encoding="utf-8") if files else open(os.devnull) as f:
-        rows = list(csv.DictReader(f))
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    t.eq(reader.fieldnames, ["username", "email", "uin", "password"],
+         "its columns: username, email (to deliver by), uin, password")
+    t.eq({r["username"]: r["email"] for r in rows}, {p["username"]: p["email"] for p in people},
+         "each row has the employee's email")
     t.eq({x["username"]: int(x["uin"]) for x in rows}, {n: u["Uin"] for n, u in users.items()},
          "its uins are the sub-users'")
     hashes = account.password_hashes(sb)
@@ -169,9 +178,9 @@ with Sandbox("--async-delay-ms", "200") as sb:
     secrets = [v[0] for v in pw.values()]
     journal = [os.path.join(jdir, f) for f in os.listdir(jdir)] if os.path.isdir(jdir) else []
     t.eq(len(journal), 1, "the run wrote one journal")
-    summary_path = os.path.join(out, "onboard-summary.csv")
+    summary_path = (account.reports(out) or [os.path.join(out, "onboard-none.csv")])[-1]
     texts = [r.out, r.err, account.read_text(summary_path),
-             account.read_text(os.path.join(out, "onboard-state.jsonl"))]
+             account.read_text(account.ledger_path(sb))]
     texts += [account.read_text(j) for j in journal]
     t.eq(account.scan(texts, secrets), [],
          "no password in stdout, stderr, the journal, the summary or the state file")

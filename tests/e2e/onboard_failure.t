@@ -53,7 +53,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.eq(r.rc, 1, "exit status 1 when one employee failed")
     t.like(r.out, "3 employee(s), 2 ok, 1 failed", "the screen summary counts the failure")
     t.like(r.out, "FAILED gina.wu at server", "and names the employee and the step")
-    with open(os.path.join(out, "onboard-summary.csv"), newline="", encoding="utf-8") as f:
+    with open(account.reports(out)[-1], newline="", encoding="utf-8") as f:
         summary = {x["username"]: x for x in csv.DictReader(f)}
     g = summary.get("gina.wu", {})
     t.eq((g.get("user"), g.get("groups"), g.get("environment"), g.get("server"), g.get("policy"),

@@ -26,7 +26,8 @@ static const char fuzz_prelude[] =
 	"package.preload.tc = function() return {\n"
 	"  secret_fields = function() return { 'Password' } end,\n"
 	"  is_secret = function() return false end,\n"
-	"  printable = function(s) return s end } end\n"
+	"  printable = function(s) return s end,\n"
+	"  debug = function() end } end\n"
 	"TMP = (os.getenv('TMPDIR') or '/tmp') .. '/tcrun-fuzz-' .. PID\n";
 
 /* The state, with chunk (a function of the input) loaded on first use. */

@@ -63,8 +63,9 @@ t.eq(r.rc, 2, "missing profile: exit 2")
 t.like(first_line(r), "/nonexistent/.tccli/work.credential", "missing profile names its file")
 
 r = tcrun("--retries", "0", "--endpoint", "http://127.0.0.1:1", call)
-t.eq(r.rc, 3, "unreachable endpoint: exit 3")
-t.like(first_line(r), "cam.ListUsers: ClientError.NetworkError:", "unreachable endpoint: one line")
+t.eq(r.rc, 2, "unreachable endpoint: a setup problem, exit 2")
+t.like(first_line(r), "tcrun: cam.ListUsers: ClientError.NetworkError.Connect: cannot reach the API "
+       "(check --endpoint, the network or the proxy)", "unreachable endpoint: one line saying what to check")
 
 r = tcrun("--endpoint", "http://10.1.2.3:8080", call)
 t.eq(r.rc, 2, "plain http off loopback: exit 2")

@@ -91,10 +91,10 @@ with Capture(latency_ms=1500) as cap:
 with Capture() as cap:
     r = tcrun(script('error(tc.call("cam", "GetUser") and "x")'), endpoint=cap.url)
     t.eq(r.rc, 3, "an error raised by the script: exit 3")
-with Capture(fail="AuthFailure.SignatureFailure:1") as cap:
+with Capture(fail="ResourceNotFound.UserNotExist:1") as cap:
     r = tcrun(script('tc.call("cam", "GetUser", {Name = "a"})'), endpoint=cap.url)
     t.eq(r.rc, 3, "an unhandled API error: exit 3")
-    t.like(r.err.splitlines()[0], "cam.GetUser: AuthFailure.SignatureFailure: injected (RequestId capture-1)",
+    t.like(r.err.splitlines()[0], "cam.GetUser: ResourceNotFound.UserNotExist: injected (RequestId capture-1)",
            "an unhandled API error prints one line first")
 
 # The field names the host treats as secrets reach Lua from the host.

@@ -89,11 +89,30 @@ def events(sb, writes_only=True, start=None, end=None):
     return out
 
 
+def state_dir(sb):
+    """tcrun's state folder for runs against sb: one per sandbox (every
+    sandbox has the same owner UIN, so sharing one would share the
+    account's ledger between tests)."""
+    return os.path.join(sb.dir, "tcrun-state")
+
+
+def ledger_path(sb):
+    """The onboarding ledger of sb's account (undelivered passwords)."""
+    return os.path.join(state_dir(sb), "accounts", str(sb.owner_uin), "onboard.jsonl")
+
+
 def tcrun_env(sb, journal_dir=None):
-    """Environment overrides for tctest.tcrun: the sandbox's root key and
-    a journal folder of the test's own."""
+    """Environment overrides for tctest.tcrun: the sandbox's root key, its
+    state folder and a journal folder of the test's own."""
     return {"TENCENTCLOUD_SECRET_ID": sb.secret_id, "TENCENTCLOUD_SECRET_KEY": sb.secret_key,
-            "TCRUN_JOURNAL_DIR": journal_dir or tempfile.mkdtemp(prefix="tcrun-j-")}
+            "TCRUN_JOURNAL_DIR": journal_dir or tempfile.mkdtemp(prefix="tcrun-j-"),
+            "TCRUN_STATE_DIR": state_dir(sb)}
+
+
+def reports(out, prefix="onboard-"):
+    """The report CSVs a recipe wrote in out, oldest first."""
+    return sorted(os.path.join(out, f) for f in os.listdir(out)
+                  if f.startswith(prefix) and f.endswith(".csv") and f[len(prefix)].isdigit())
 
 
 def onboard(sb, roster, out, *extra, journal_dir=None, recipe="onboard.lua", tap=None,
@@ -108,7 +127,8 @@ def spawn_onboard(sb, roster, out, *extra, journal_dir=None, log_dir=None):
     """Starts onboarding in the background; returns the Popen (stdout and
     stderr go to files in log_dir)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
+           if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG",
+                                "TCRUN_STATE_DIR"))}
     env.update(tcrun_env(sb, journal_dir))
     env["XDG_CONFIG_HOME"] = empty_config()
     log_dir = log_dir or tempfile.mkdtemp(prefix="tcrun-log-")

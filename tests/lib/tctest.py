@@ -86,13 +86,17 @@ def leaked(text, secrets=None):
 def tcrun(*args, endpoint=None, env=None, stdin=None, timeout=120,
           files=(), tap=None, secrets=None, cwd=None, preexec_fn=None):
     """Runs ./tcrun (in cwd, when given; preexec_fn runs in the child
-    first) with fake credentials and no profile files.  When tap is given, records one test that no secret
-    leaked into the output or into the named files."""
+    first) with fake credentials and no profile files.  When tap is given,
+    records one test that no secret leaked into the output or into the
+    named files."""
     e = {k: v for k, v in os.environ.items()
-         if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG"))}
+         if not k.startswith(("TENCENTCLOUD_", "TCCLI_", "TCRUN_ENDPOINT", "TCRUN_CONFIG",
+                              "TCRUN_STATE_DIR"))}
     e.update(FAKE)
-    # The developer's own ~/.config/tcrun is not the test's business.
+    # The developer's own ~/.config/tcrun and ~/.local/state/tcrun are not
+    # the test's business.
     e["XDG_CONFIG_HOME"] = empty_config()
+    e["TCRUN_STATE_DIR"] = os.path.join(empty_config(), "state")
     # No test reaches the real API, even by mistake: without an endpoint,
     # calls go to a closed loopback port.
     e["TCRUN_ENDPOINT"] = "http://127.0.0.1:1"

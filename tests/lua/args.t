@@ -51,7 +51,9 @@ t.is(opts["retain-days"], 7, "numbers are numbers (integer 7)")
 -- name, argv, exact message
 local bad = {
   { "unknown option", { "--x", "r.csv" }, "unknown option '--x'" },
-  { "unknown option with =", { "--dry-run=1", "r.csv" }, "unknown option '--dry-run'" },
+  { "a tcrun option after the script", { "r.csv", "--dry-run" },
+    "'--dry-run' is an option of tcrun itself: put it before the recipe (tcrun --dry-run RECIPE ...)" },
+  { "unknown option with =", { "--dry-rum=1", "r.csv" }, "unknown option '--dry-rum'" },
   { "not a number", { "--retain-days", "ten", "r.csv" }, "--retain-days needs a number" },
   { "not a number with =", { "--retain-days=", "r.csv" }, "--retain-days needs a number" },
   { "value missing at the end", { "r.csv", "--out" }, "--out needs a value" },

@@ -194,6 +194,13 @@ t.is(got, want(path, { { 2, "column 'display_name' is 81920 bytes, longer than 4
 rows, got = load(HEADER .. "bob,\"  " .. ("a "):rep(1000) .. " \",bob@example.com,,platform,viewer,dev,CC1,yes\n")
 t.like(got, "display_name .* is 1999 characters, longer than 64", "a 2 KB field is trimmed, then checked")
 
+-- 7c. a roster that is not UTF-8 (a spreadsheet's GBK) says how to convert it
+rows, problems = roster.load(write(HEADER .. "bob,\178\233\202\212,bob@example.com,,platform,viewer,dev,CC1,yes\n"),
+                             roster.ONBOARD)
+local text = roster.format_problems(problems)
+t.like(text, "invalid UTF%-8", "GBK bytes are invalid UTF-8")
+t.like(text, "iconv %-f GBK %-t UTF%-8", "and the problems end with how to convert the file")
+
 -- 8. format_problems caps the list
 local many = {}
 for i = 1, 60 do many[i] = "f.csv:" .. i .. ": bad" end
