@@ -160,6 +160,7 @@ install: tcrun
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)
 	install -m 755 tcrun $(DESTDIR)$(PREFIX)/bin/tcrun
 	cp -R lua recipes policies $(DESTDIR)$(DATADIR)/
+	install -m 644 README.md $(DESTDIR)$(DATADIR)/README.md
 	install -m 644 doc/tcrun.1 $(DESTDIR)$(MANDIR)/tcrun.1
 
 uninstall:

@@ -233,7 +233,7 @@ local function sandbox()
            tostring = tostring, tonumber = tonumber, type = type,
            error = error, assert = assert, pcall = pcall,
            os = { date = os.date, time = os.time },
-           log = function(...) tc.log(...) end }
+           log = function(...) tc.log(...) end, print = function(...) tc.log(...) end }
 end
 
 local function exists(path)
