@@ -27,6 +27,6 @@ echo "sandbox: $url (state in $out/sandbox-state.json)"
 # The sandbox's documented root key pair (tests/sandbox/README.md).
 TENCENTCLOUD_SECRET_ID=AKIDtcsandboxROOT0000000000000000000 \
 TENCENTCLOUD_SECRET_KEY=tcsandboxRootSecretKey0000000000 \
-TCRUN_JOURNAL_DIR="$out/journal" \
+TCRUN_JOURNAL_DIR="$out/journal" TCRUN_STATE_DIR="$out/state" \
 	./tcrun --endpoint "$url" onboard.lua samples/roster.csv --out "$out"
 echo "reports, passwords (mode 0600) and the write journal are in $out/"
