@@ -41,41 +41,52 @@ int fs_mkdirs(const char *dir)
 	return rc;
 }
 
-/* Whether every folder above dir (as resolved) keeps others from renaming
- * or replacing what it holds: owned by root or the user, and not writable
- * by others unless sticky (/tmp).  Otherwise someone could swap dir for a
- * link to a folder of theirs between our check and our files. */
+/* Whether folder path (resolved) keeps others from renaming or replacing
+ * what it holds: owned by root or the user, and not writable by others
+ * unless sticky (/tmp).  what names path's role in the message. */
+static int safe_folder(const char *path, const char *what, char *err,
+                       size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: %s belongs to uid %ld, who could "
+		         "swap it: use a folder of your own", path, what,
+		         (long)st.st_uid);
+		return -1;
+	}
+	if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "%s: %s that others can write to (mode "
+		         "%04o, not sticky): use a folder of your own", path,
+		         what, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether every folder above dir (as resolved) is safe_folder: otherwise
+ * someone could swap dir for a link to a folder of theirs between our
+ * check and our files. */
 static int safe_parents(const char *dir, char *err, size_t errlen)
 {
-	char *real = realpath(dir, NULL), *slash;
+	char *real = realpath(dir, NULL), *slash, what[4200];
 	int rc = 0;
 
 	if (!real) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
+	snprintf(what, sizeof what, "a folder above %s", dir);
 	while (rc == 0 && (slash = strrchr(real, '/'))) {
-		struct stat st;
-
 		if (slash == real)
 			slash[1] = '\0';   /* "/" itself */
 		else
 			*slash = '\0';
-		if (stat(real, &st) != 0) {
-			snprintf(err, errlen, "%s: %s", real, strerror(errno));
-			rc = -1;
-		} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
-			snprintf(err, errlen, "%s: a folder above %s belongs to "
-			         "uid %ld, who could swap it: use a folder of "
-			         "your own", real, dir, (long)st.st_uid);
-			rc = -1;
-		} else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
-			snprintf(err, errlen, "%s: a folder above %s that others "
-			         "can write to (mode %04o, not sticky): use a "
-			         "folder of your own", real, dir,
-			         (unsigned)(st.st_mode & 07777));
-			rc = -1;
-		}
+		rc = safe_folder(real, what, err, errlen);
 		if (slash == real)
 			break;
 	}
@@ -107,6 +118,51 @@ int fs_private_dir(const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	return safe_parents(dir, err, errlen);
+}
+
+int fs_private_dir_check(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	char *up, *slash;
+	int rc;
+
+	if (lstat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: not a folder (a symbolic "
+			         "link?)", dir);
+			return -1;
+		}
+		if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+			snprintf(err, errlen, "%s: not a folder of your own "
+			         "that only you can write to", dir);
+			return -1;
+		}
+		return safe_parents(dir, err, errlen);
+	}
+	/* Not there yet: the nearest folder that is must let us make it,
+	 * and be safe, with all above it. */
+	if (!(up = strdup(dir)))
+		return -1;
+	do {
+		slash = strrchr(up, '/');
+		if (!slash)
+			strcpy(up, ".");
+		else if (slash == up)
+			up[1] = '\0';
+		else
+			*slash = '\0';
+	} while (lstat(up, &st) != 0 && strcmp(up, ".") && strcmp(up, "/"));
+	if (!S_ISDIR(st.st_mode) || access(up, W_OK | X_OK) != 0) {
+		snprintf(err, errlen, "%s: cannot make %s there: %s", up, dir,
+		         S_ISDIR(st.st_mode) ? strerror(errno) :
+		         "Not a directory");
+		rc = -1;
+	} else if ((rc = safe_folder(up, "a folder above it", err,
+	                             errlen)) == 0) {
+		rc = safe_parents(up, err, errlen);
+	}
+	free(up);
+	return rc;
 }
 
 int fs_atomic_open(struct fs_atomic *f, const char *path, int mode)

@@ -20,6 +20,11 @@ int fs_mkdirs(const char *dir);
  * reason in err. */
 int fs_private_dir(const char *dir, char *err, size_t errlen);
 
+/* Whether fs_private_dir(dir) would succeed, making nothing (a dry run):
+ * dir is such a folder already, or the nearest existing folder above it
+ * lets the user make it and is safe.  0, or -1 with the reason. */
+int fs_private_dir_check(const char *dir, char *err, size_t errlen);
+
 /*
  * A file written under a temporary name next to its path and renamed onto
  * the path only once complete and synced, so nothing half-written ever

@@ -129,6 +129,30 @@ int journal_record(struct journal *j, const struct journal_entry *e)
 	return rc;
 }
 
+int journal_check(const char *path, char *err, size_t errlen)
+{
+	char *dir = strdup(path), *slash;
+	int rc;
+
+	if (!dir) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	rc = access(path, F_OK) == 0 ? access(path, W_OK)
+	                             : access(dir, W_OK | X_OK);
+	if (rc != 0)
+		snprintf(err, errlen, "--journal %s: %s", path, strerror(errno));
+	free(dir);
+	return rc;
+}
+
 int journal_lock(struct journal *j)
 {
 	return flock(j->fd, LOCK_EX | LOCK_NB);

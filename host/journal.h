@@ -34,6 +34,11 @@ struct journal *journal_open(const char *path, int mkdirs, char *err,
                              size_t errlen);
 /* Appends line and a newline; 0 or -1 (errno set). */
 int journal_append(struct journal *j, const char *line, size_t len);
+/* Whether the journal at path could be opened for writing (the file
+ * writable, or made in its folder), so a run refuses at the start rather
+ * than at its first write.  0, or -1 with a reason. */
+int journal_check(const char *path, char *err, size_t errlen);
+
 /* Appends e's line: {"time", "service", "action", "region", "params",
  * "request_id", "outcome"[, "code", "message"], "attempts"}.  0 or -1. */
 int journal_record(struct journal *j, const struct journal_entry *e);

@@ -280,8 +280,8 @@ static int backoff(lua_State *L, struct call *c, const char *why)
 
 	RAND_bytes(&r, 1);
 	ms = retry_backoff_ms(c->attempt, r);
-	msg_info("%s.%s: %s; retry %d of %d in %.1f s", c->service, c->action,
-	         why, c->attempt, c->o.retries, ms / 1000);
+	msg_debug("%s.%s: %s; retry %d of %d in %.1f s", c->service,
+	          c->action, why, c->attempt, c->o.retries, ms / 1000);
 	http_xfer_free(c->xfer);
 	c->xfer = NULL;
 	c->phase = P_BACKOFF;

@@ -4,6 +4,9 @@
  * its errors in lerror.c, tc.each and tc.sleep in leach.c, tc.password in
  * lsecret.c.
  */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -94,6 +97,63 @@ static int tc_journal_path(lua_State *L)
 	return 1;
 }
 
+static int dir_gc(lua_State *L)
+{
+	DIR **d = lua_touserdata(L, 1);
+
+	if (*d)
+		closedir(*d);
+	*d = NULL;
+	return 0;
+}
+
+/* tc.dir(path) -> the names in folder path (not . and ..), sorted; or
+ * nil, msg.  The open folder is held by a userdata, so a memory error
+ * while listing closes it too. */
+static int tc_dir(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+	struct dirent *de;
+	int n = 0;
+
+	*d = NULL;
+	if (luaL_newmetatable(L, "tcrun.dir")) {
+		lua_pushcfunction(L, dir_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	if (!(*d = opendir(path)))
+		return luaL_fileresult(L, 0, path);
+	lua_newtable(L);
+	while ((de = readdir(*d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			lua_pushstring(L, de->d_name);
+			lua_rawseti(L, -2, ++n);
+		}
+	closedir(*d);
+	*d = NULL;
+	lua_getglobal(L, "table");
+	lua_getfield(L, -1, "sort");
+	lua_pushvalue(L, -3);
+	lua_call(L, 1, 0);
+	lua_pop(L, 1);
+	return 1;
+}
+
+/* tc.realpath(path) -> the absolute path without links, or nil, msg */
+static int tc_realpath(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	char *real = realpath(path, NULL);
+
+	if (!real)
+		return luaL_fileresult(L, 0, path);
+	lua_pushstring(L, real);
+	free(real);
+	return 1;
+}
+
 /* tc.isatty([fd]) -> whether fd (default 2, stderr) is a terminal */
 static int tc_isatty(lua_State *L)
 {
@@ -101,15 +161,25 @@ static int tc_isatty(lua_State *L)
 	return 1;
 }
 
-/* tc.mkdir(path) -> true, or nil, msg: creates path and its parents
- * with mode 0700, and checks that it is a folder of the user's own that
- * nobody else can write to (output folders may hold initial passwords) */
+/* tc.mkdir(path [, {check = true}]) -> true, or nil, msg: creates path
+ * and its parents with mode 0700, and checks that it is a folder of the
+ * user's own that nobody else can write to, under folders nobody else
+ * can swap (output folders may hold initial passwords); with check, only
+ * whether that would succeed, making nothing */
 static int tc_mkdir(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	int check = 0;
 	char err[4200];
 
-	if (fs_private_dir(path, err, sizeof err) != 0) {
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_getfield(L, 2, "check");
+		check = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	if ((check ? fs_private_dir_check(path, err, sizeof err) :
+	             fs_private_dir(path, err, sizeof err)) != 0) {
 		lua_pushnil(L);
 		lua_pushstring(L, err);
 		return 2;
@@ -161,6 +231,8 @@ static const luaL_Reg funcs[] = {
 	{ "journal_path", tc_journal_path },
 	{ "isatty", tc_isatty },
 	{ "mkdir", tc_mkdir },
+	{ "dir", tc_dir },
+	{ "realpath", tc_realpath },
 	{ "appender", lappend_open },
 	{ NULL, NULL }
 };

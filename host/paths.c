@@ -75,15 +75,19 @@ int paths_find_script(const char *script, const char *config, char *out,
                       size_t outlen)
 {
 	const char *dirs[] = { config, paths_home() };
+	size_t n = strlen(script);
+	const char *ext = n > 4 && strcmp(script + n - 4, ".lua") == 0 ? "" :
+	                  ".lua";
 
 	if (is_file(script) || strchr(script, '/')) {
 		snprintf(out, outlen, "%s", script);
 		return is_file(script) ? 0 : -1;
 	}
+	/* "onboard" is onboard.lua. */
 	for (int i = 0; i < 2; i++) {
 		if (!dirs[i])
 			continue;
-		snprintf(out, outlen, "%s/recipes/%s", dirs[i], script);
+		snprintf(out, outlen, "%s/recipes/%s%s", dirs[i], script, ext);
 		if (is_file(out))
 			return 0;
 	}
@@ -96,19 +100,33 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The first comment line of a recipe, without "-- ", into line. */
+/* A recipe's synopsis, into line: its first comment line without "-- ",
+ * joined with the lines that continue it ("--    [--more]"). */
 static void synopsis(const char *path, char *line, size_t cap)
 {
 	FILE *f = fopen(path, "r");
+	char more[256];
 
 	line[0] = '\0';
-	if (f && fgets(line, (int)cap, f) && strncmp(line, "-- ", 3) == 0)
+	if (!f)
+		return;
+	if (fgets(line, (int)cap, f) && strncmp(line, "-- ", 3) == 0) {
 		memmove(line, line + 3, strlen(line + 3) + 1);
-	else
+		line[strcspn(line, "\n")] = '\0';
+		while (fgets(more, sizeof more, f) &&
+		       strncmp(more, "--  ", 4) == 0) {
+			char *rest = more + 2 + strspn(more + 2, " ");
+
+			rest[strcspn(rest, "\n")] = '\0';
+			if (strlen(line) + strlen(rest) + 2 >= cap)
+				break;
+			strcat(line, " ");
+			strcat(line, rest);
+		}
+	} else {
 		line[0] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	if (f)
-		fclose(f);
+	}
+	fclose(f);
 }
 
 void paths_list_recipes(FILE *out, const char *config)

@@ -26,8 +26,8 @@ int paths_config(const char *given, char *out, size_t outlen);
 int paths_state(char *out, size_t outlen);
 
 /* The script to run: SCRIPT itself when it names a file or has a '/';
- * else config/recipes/SCRIPT, then home/recipes/SCRIPT.  0, or -1 (out
- * then holds SCRIPT). */
+ * else config/recipes/SCRIPT, then home/recipes/SCRIPT (".lua" added when
+ * SCRIPT has none).  0, or -1 (out then holds SCRIPT). */
 int paths_find_script(const char *script, const char *config, char *out,
                       size_t outlen);
 

@@ -63,6 +63,8 @@ struct runtime *runtime_new(lua_State *L, const struct tc_config *cfg,
 		snprintf(err, errlen, "cannot start: out of memory");
 		goto fail;
 	}
+	if (cfg->journal && journal_check(cfg->journal, err, errlen) != 0)
+		goto fail;
 	if (cfg->endpoint && *cfg->endpoint) {
 		if (endpoint_parse(cfg->endpoint, cfg->allow_http, &rt->ep,
 		                   err, errlen) != 0)

@@ -363,8 +363,10 @@ function M.server(ctx, e, unit, user)
       InstanceChargePrepaid = { Period = unit.server_period_months,
                                 RenewFlag = unit.renew_flag },
       InstanceName = ("ws-" .. e.username):sub(1, 60), InstanceCount = 1,
-      -- One server per person, ever: the UIN is never reused.
-      ClientToken = "tcrun-ws-" .. tostring(user.uin),
+      -- One server per person and region, ever: the UIN is never reused
+      -- (the region in it: a unit that moved makes a new one, never
+      -- gets back the old one's id from another region).
+      ClientToken = ("tcrun-ws-%s-%s"):format(tostring(user.uin), region),
       Tags = tags }, { region = region })
     if not r then return "planned", { instance_id = planned("server"), server_region = region } end
     id, result = r.InstanceIdSet[1], "created"
@@ -389,10 +391,16 @@ function M.server(ctx, e, unit, user)
       result = ctx.plan:outcome("updated")
     end
   end
+  local asked = os.time()
   ctx.plan:wait("server " .. id .. " to run", function()
     local now = api.instance(id, region)
     if now and now.InstanceState == "LAUNCH_FAILED" then
       error("server " .. id .. " failed to launch", 0)
+    end
+    -- A new server shows within moments; one that never does is not in
+    -- this region at all.
+    if not now and os.time() - asked > 120 then
+      error(("server %s is not in %s"):format(id, region), 0)
     end
     return now and now.InstanceState == "RUNNING"
        and now.LatestOperationState ~= "OPERATING" or nil
@@ -583,8 +591,9 @@ function M.deliver_passwords(ctx, out, stamp)
     path = nil
   end
   if not path then return nil, "initial passwords not delivered: " .. err end
+  local where = tc.realpath(path) or path   -- whatever folder the run was in
   for _, p in ipairs(ctx.passwords) do
-    ctx.ledger:append({ event = "password-delivered", username = p.username, file = path })
+    ctx.ledger:append({ event = "password-delivered", username = p.username, file = where })
   end
   return path
 end

@@ -140,11 +140,15 @@ function M.start(argv, spec)
                              plan = plan.new(tc.dry_run), failures = {}, now = os.time() }, Run)
   run.stamp = os.date("!%Y%m%dT%H%M%SZ", run.now)
   -- The output folder before any write: a run that cannot report must
-  -- not start.  A dry run writes nothing, there either.
-  if not run.plan.dry_run then
-    local ok, err = writable(opts.out)
-    if not ok then return fail("--out: " .. err) end
+  -- not start.  A dry run makes nothing there, but says what the real
+  -- run would meet.
+  local ok, err
+  if run.plan.dry_run then
+    ok, err = tc.mkdir(opts.out, { check = true })
+  else
+    ok, err = writable(opts.out)
   end
+  if not ok then return fail("--out: " .. err) end
   return run
 end
 
@@ -174,6 +178,8 @@ function Run:each(fn, rows)
   local failed = {}
   for _, f in ipairs(failures) do
     local row = f.row
+    -- What went wrong, not where in the library it surfaced.
+    if type(f.error) == "table" and f.error.where then f.error.where = "" end
     row.error = tc.printable(tostring(f.error))
     if row.failed_step then row.status[row.failed_step] = "failed" end
     bar:step(row.employee.username, false, row.error)

@@ -21,9 +21,10 @@ function M.value(row, c)
   return v
 end
 
--- Writes rows under columns to path; returns true or nil, err.
+-- Writes rows under columns to path (mode 0600, like everything in an
+-- output folder); returns true or nil, err.
 function M.csv(path, columns, rows)
-  local w, err = csv.create(path, columns)
+  local w, err = csv.create(path, columns, { mode = "0600" })
   if not w then return nil, err end
   for _, r in ipairs(rows) do
     local out = {}

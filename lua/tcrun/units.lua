@@ -154,29 +154,32 @@ local function nearest(name)
   return best
 end
 
--- nil when the table t a file returned holds only known settings, else why.
+-- nil when the table t a file returned holds only known settings, else
+-- why, every unknown key named.
 local function unknown_keys(t)
-  local names = {}
+  local names, bad = {}, {}
   for k in pairs(t) do names[#names + 1] = tostring(k) end
   table.sort(names)
   for _, k in ipairs(names) do
     if not M.SETTINGS[k] then
       local near = nearest(k)
-      return ("unknown setting '%s'%s"):format(k, near and (" (did you mean '" .. near .. "'?)") or "")
+      bad[#bad + 1] = ("unknown setting '%s'%s"):format(k, near and (" (did you mean '" .. near .. "'?)") or "")
     end
   end
+  if #bad > 0 then return table.concat(bad, "; ") end
 end
 
--- nil when settings s are complete and well-shaped, else why.
+-- nil when settings s are complete and well-shaped, else why, every bad
+-- setting named.
 local function check(s)
-  local names = {}
+  local names, bad = {}, {}
   for k in pairs(M.SETTINGS) do names[#names + 1] = k end
   table.sort(names)
   for _, k in ipairs(names) do
-    if s[k] == nil then return ("setting '%s' is missing"):format(k) end
-    local why = M.SETTINGS[k](s[k])
-    if why then return ("setting '%s' %s"):format(k, why) end
+    local why = s[k] == nil and "is missing" or M.SETTINGS[k](s[k])
+    if why then bad[#bad + 1] = ("setting '%s' %s"):format(k, why) end
   end
+  if #bad > 0 then return table.concat(bad, "; ") end
 end
 
 local function merge(base, over)
@@ -288,6 +291,22 @@ function M.open(dirs)
   return setmetatable({ dirs = dirs, defaults = defaults, cache = {} }, M)
 end
 
+-- The names of the declared units, sorted.
+function M:declared()
+  local seen, out = {}, {}
+  for _, dir in ipairs(self.dirs) do
+    for _, f in ipairs(tc.dir(dir) or {}) do
+      local name = f:match("^([a-z0-9_-]+)%.lua$")
+      if name and name ~= "default" and not seen[name] then
+        seen[name] = true
+        out[#out + 1] = name
+      end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
 -- The settings of unit name (a table with name and hooks), or nil, a
 -- message, and "undeclared" or "broken".  Cached.
 function M:get(name)
@@ -298,8 +317,10 @@ function M:get(name)
   end
   local path = find(self.dirs, name)
   if not path then
-    return nil, ("business unit '%s' is not declared (no %s.lua in %s)")
-      :format(name, name, table.concat(self.dirs, " or ")), "undeclared"
+    local known = self:declared()
+    return nil, ("business unit '%s' is not declared (no %s.lua in %s; declared: %s)")
+      :format(name, name, table.concat(self.dirs, " or "),
+              #known > 0 and table.concat(known, ", ") or "none"), "undeclared"
   end
   local over, err = load_file(path)
   if not over then return nil, err, "broken" end

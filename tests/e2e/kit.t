@@ -111,6 +111,21 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.like(r.out, "early.lua:1: ensure_tags: eli.ng has no workspace yet (call it from after_workspace)",
            "naming the unit file and what to do instead")
 
+    # A unit moved to another region: the next run makes the server there
+    # (the old one stays until offboarded), and does not hang on the old
+    # one's ClientToken.
+    with open(os.path.join(conf, "bu", "platform.lua"), "w") as f:
+        f.write('return { server_region = "ap-shanghai" }\n')
+    carol_only = os.path.join(tmp, "carol.csv")
+    with open(carol_only, "w") as f:
+        f.write(HEAD + CAROL)
+    r = tcrun("--endpoint", sb.url, "--config", conf, "onboard.lua", carol_only, "--out",
+              os.path.join(tmp, "moved"), env=env, timeout=120)
+    t.eq(r.rc, 0, "a unit moved to another region: onboarding completes")
+    moved = [i["InstanceId"] for i in account.instances(sb, "ap-shanghai")
+             if tags(i).get("owner") == "carol.zhang"]
+    t.eq(len(moved), 1, "with carol's new server in the new region")
+
     # A dry run does not wait for a server in passing: one stopping (for a
     # minute, in a sandbox restarted slow) is taken as stopped, and its
     # start is planned.

@@ -44,6 +44,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.eq(r.rc, 2, "a business unit with no file: exit 2")
     t.like(r.err, "%s:4: business unit 'marketing' is not declared (no marketing.lua in %s or "
            % (roster, units), "named with file:line and where it was looked for")
+    t.like(r.err, "; declared: broken, platform, research)", "and which units there are")
     t.eq(write_count(sb) - w0, 0, "and no write call")
     t.ok(not os.path.exists(out), "and no output folder")
     with open(os.path.join(units, "marketing.lua"), "w") as f:

@@ -52,9 +52,10 @@ case(2, "a bad endpoint", tcrun("--endpoint", "ftp://x", call))
 case(2, "an unreachable endpoint", tcrun("--retries", "0", "--endpoint", "http://127.0.0.1:1", call))
 case(2, "a bad region", tcrun("--region", "AP_X", call))
 with Capture() as cap:
-    case(2, "an unwritable journal", tcrun("--journal", "/proc/nope/j.jsonl", write, endpoint=cap.url),
-         line=False)
-    t.eq(len(cap.requests()), 0, "an unwritable journal: no write is sent")
+    r = tcrun("--journal", "/proc/nope/j.jsonl", write, endpoint=cap.url)
+    case(2, "an unwritable journal, refused at the start", r)
+    t.like(r.err, "tcrun: --journal /proc/nope/j.jsonl: No such file or directory", "naming --journal")
+    t.eq(len(cap.requests()), 0, "an unwritable journal: nothing is sent")
 case(2, "an invalid roster (an undeclared unit)", tcrun("onboard.lua", bad_roster), line=False)
 r = tcrun("onboard.lua", roster, "--out", "/proc/nope/out")
 case(2, "an unwritable --out", r)

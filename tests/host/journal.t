@@ -127,7 +127,11 @@ with Capture(reset=1) as cap:
 # No journal, no write.
 with Capture() as cap:
     r = tcrun("--journal", "/nonexistent/dir/j.jsonl", one_write, endpoint=cap.url)
-    t.eq(r.rc, 2, "an unwritable journal: exit 2")
+    t.eq(r.rc, 2, "an unwritable --journal: exit 2, at the start")
+    t.like(r.err, "--journal /nonexistent/dir/j.jsonl: No such file or directory", "naming it")
+    t.eq(cap.requests(), [], "and nothing was sent")
+    r = tcrun(one_write, endpoint=cap.url, env={"TCRUN_JOURNAL_DIR": "/proc/nope"})
+    t.eq(r.rc, 2, "a default journal that cannot be made: exit 2")
     t.like(r.err, "ClientError.Journal", "says no write is sent without a journal")
     t.eq(cap.requests(), [], "and the write was not sent")
 

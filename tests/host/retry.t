@@ -28,7 +28,9 @@ def run(*args, **flags):
 
 r, n = run(call, fail="RequestLimitExceeded:2")
 t.eq((r.out.strip().split("\t")[:2], n), (["ok", "capture-3"], 3), "RequestLimitExceeded: retried until it succeeds")
-t.like(r.err, "RequestLimitExceeded; retry 1 of 4", "retries are logged")
+t.ok("retry" not in r.err, "retries are quiet by default", r.err)
+r, n = run("-v", call, fail="RequestLimitExceeded:2")
+t.like(r.err, "RequestLimitExceeded; retry 1 of 4", "-v logs retries")
 r, n = run(call, fail="RequestLimitExceeded.UinLimitExceeded:1")
 t.eq(n, 2, "RequestLimitExceeded.* sub-codes are retried")
 r, n = run(call, fail="InternalError.DbError:1")

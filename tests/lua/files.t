@@ -117,5 +117,14 @@ t.ok(not made and merr:find("a folder above .* that others can write to %(mode 0
 os.execute(("chmod 1777 '%s/shared'"):format(tmp))
 t.ok(tc.mkdir(tmp .. "/shared/out"), "mkdir: under a sticky one (like /tmp) it is fine")
 
+local ok, cerr = tc.mkdir(tmp .. "/shared/new/deeper", { check = true })
+t.ok(ok and not io.open(tmp .. "/shared/new", "r"), "mkdir check: a folder it could make is fine, and not made",
+     cerr)
+os.execute(("chmod 0777 '%s/shared'"):format(tmp))
+ok, cerr = tc.mkdir(tmp .. "/shared/new", { check = true })
+t.ok(not ok and cerr:find("others can write to"), "mkdir check: under an unsafe folder, refused", cerr)
+ok, cerr = tc.mkdir(victim .. "/out", { check = true })
+t.ok(not ok and cerr:find("cannot make .*: Not a directory"), "mkdir check: under a file, refused", cerr)
+
 os.execute("rm -rf '" .. tmp .. "'")
 t.done()

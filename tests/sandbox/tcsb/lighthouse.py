@@ -182,8 +182,11 @@ def CreateInstances(ctx):
             raise ApiError("InvalidParameterValue", "InitCommand.Content is not base64")
     if p.get("DryRun"):
         raise ApiError("DryRunOperation", "the request would have succeeded (DryRun)")
-    if token and token in d["client_tokens"]:
-        return {"InstanceIdSet": list(d["client_tokens"][token])}
+    # A token is the region's: the same token in another region is another
+    # request (guessed; tests/sandbox/README.md).
+    token_key = token and "%s/%s" % (ctx.region, token)
+    if token_key and token_key in d["client_tokens"]:
+        return {"InstanceIdSet": list(d["client_tokens"][token_key])}
     ids = []
     for n in range(count):
         iid = "lhins-" + util.rand(8)
@@ -212,8 +215,8 @@ def CreateInstances(ctx):
                 i["op"]["done_at"], "INIT")
         ids.append(iid)
         ctx.touch("lighthouse:instance", iid)
-    if token:
-        d["client_tokens"][token] = ids
+    if token_key:
+        d["client_tokens"][token_key] = ids
     return {"InstanceIdSet": ids}
 
 
