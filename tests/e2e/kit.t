@@ -96,10 +96,16 @@ with Sandbox("--async-delay-ms", "100") as sb:
                 'end } }\n')
     with open(os.path.join(conf, "bu", "early.lua"), "w") as f:
         f.write('return { hooks = { after_user = function(e, w) w.ensure_tags({ x = "y" }) end } }\n')
+    with open(os.path.join(conf, "bu", "picky.lua"), "w") as f:
+        f.write('return { hooks = { after_user = function(e, w)\n'
+                '  log("picky looked at", e.username)\n'
+                '  if e.role == "viewer" then error("no viewers in picky", 0) end\n'
+                'end } }\n')
     hooks = os.path.join(tmp, "hooks.csv")
     with open(hooks, "w") as f:
         f.write(HEAD + "mia.ho,Mia,mia.ho@example.com,,meddler,viewer,dev,CC-M,no,,\n"
-                "eli.ng,Eli,eli.ng@example.com,,early,viewer,dev,CC-E,yes,,\n")
+                "eli.ng,Eli,eli.ng@example.com,,early,viewer,dev,CC-E,yes,,\n"
+                "pia.lu,Pia,pia.lu@example.com,,picky,viewer,dev,CC-P,no,,\n")
     r = run("--config", conf, "onboard.lua", hooks, "--out", os.path.join(tmp, "hooks"))
     mia = account.read(sb, "cam", "GetUser", {"Name": "mia.ho"})
     groups = sorted(g["GroupName"] for g in account.cam_pages(
@@ -110,6 +116,8 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.like(r.out, "FAILED eli.ng at user:", "at the user step")
     t.like(r.out, "early.lua:1: ensure_tags: eli.ng has no workspace yet (call it from after_workspace)",
            "naming the unit file and what to do instead")
+    t.like(r.out, "FAILED pia.lu at user: no viewers in picky", "a hook fails its row with error()")
+    t.like(r.err, "tcrun: picky looked at pia.lu", "and says things with log()")
 
     # A unit moved to another region: the next run makes the server there
     # (the old one stays until offboarded), and does not hang on the old
