@@ -94,11 +94,13 @@ static int safe_parents(const char *dir, char *err, size_t errlen)
 	return rc;
 }
 
-int fs_private_dir(const char *dir, char *err, size_t errlen)
+/* Whether dir, which exists, is a folder of the user's own that nobody
+ * else can write to, under safe folders: 0, or -1 with the reason. */
+static int own_folder(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
 
-	if (fs_mkdirs(dir) != 0 || lstat(dir, &st) != 0) {
+	if (lstat(dir, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
@@ -120,38 +122,34 @@ int fs_private_dir(const char *dir, char *err, size_t errlen)
 	return safe_parents(dir, err, errlen);
 }
 
+int fs_private_dir(const char *dir, char *err, size_t errlen)
+{
+	if (fs_mkdirs(dir) != 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return own_folder(dir, err, errlen);
+}
+
 int fs_private_dir_check(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
-	char *up, *slash;
+	char *up;
 	int rc;
 
-	if (lstat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s: not a folder (a symbolic "
-			         "link?)", dir);
-			return -1;
-		}
-		if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-			snprintf(err, errlen, "%s: not a folder of your own "
-			         "that only you can write to", dir);
-			return -1;
-		}
-		return safe_parents(dir, err, errlen);
-	}
+	if (lstat(dir, &st) == 0)
+		return own_folder(dir, err, errlen);
 	/* Not there yet: the nearest folder that is must let us make it,
 	 * and be safe, with all above it. */
-	if (!(up = strdup(dir)))
+	if (!(up = fs_dirname(dir)))
 		return -1;
-	do {
-		slash = strrchr(up, '/');
-		if (!slash)
-			strcpy(up, ".");
-		else if (slash == up)
-			up[1] = '\0';
-		else
-			*slash = '\0';
-	} while (lstat(up, &st) != 0 && strcmp(up, ".") && strcmp(up, "/"));
+	while (lstat(up, &st) != 0 && strcmp(up, ".") && strcmp(up, "/")) {
+		char *next = fs_dirname(up);
+
+		free(up);
+		if (!(up = next))
+			return -1;
+	}
 	if (!S_ISDIR(st.st_mode) || access(up, W_OK | X_OK) != 0) {
 		snprintf(err, errlen, "%s: cannot make %s there: %s", up, dir,
 		         S_ISDIR(st.st_mode) ? strerror(errno) :
@@ -205,20 +203,24 @@ fail:
 	return -1;
 }
 
+char *fs_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
 /* Syncs the folder holding path, so the rename survives a crash.  Best
  * effort: the rename is already done. */
 static void sync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir;
+	char *dir = fs_dirname(path);
 	int fd;
 
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
 	if (!dir)
 		return;
 	if ((fd = open(dir, O_RDONLY | O_CLOEXEC)) >= 0) {

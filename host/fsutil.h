@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The folder part of path ("." for a bare name, "/" for "/x"), newly
+ * allocated; NULL when out of memory. */
+char *fs_dirname(const char *path);
+
 /* Creates dir and its missing parents, each with mode 0700 (they may hold
  * journals and initial passwords).  Returns 0, or -1 with errno set
  * (ENOTDIR when dir or a parent exists and is not a folder). */

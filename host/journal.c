@@ -31,12 +31,13 @@ struct journal *journal_open(const char *path, int mkdirs, char *err,
 		return NULL;
 	}
 	memcpy(j->path, path, n + 1);
-	if (mkdirs && strrchr(j->path, '/') > j->path) {
-		int rc;
+	if (mkdirs && strrchr(path, '/') > path) {
+		char *dir = fs_dirname(path);
+		int rc = dir ? fs_private_dir(dir, err, errlen) : -1;
 
-		*strrchr(j->path, '/') = '\0';   /* the folder, briefly */
-		rc = fs_private_dir(j->path, err, errlen);
-		j->path[strlen(j->path)] = '/';
+		if (!dir)
+			snprintf(err, errlen, "out of memory");
+		free(dir);
 		if (rc != 0) {
 			free(j);
 			return NULL;
@@ -131,20 +132,13 @@ int journal_record(struct journal *j, const struct journal_entry *e)
 
 int journal_check(const char *path, char *err, size_t errlen)
 {
-	char *dir = strdup(path), *slash;
+	char *dir = fs_dirname(path);
 	int rc;
 
 	if (!dir) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
 	rc = access(path, F_OK) == 0 ? access(path, W_OK)
 	                             : access(dir, W_OK | X_OK);
 	if (rc != 0)

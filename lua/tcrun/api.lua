@@ -194,6 +194,12 @@ function M.owner_uin()
   return tostring(tc.call("cam", "GetUserAppId").OwnerUin)
 end
 
+-- Whether v looks like a region name: ap-guangzhou, na-siliconvalley,
+-- ap-shanghai-fsi (two letters, then one or two words).
+function M.is_region(v)
+  return type(v) == "string" and (v:find("^%l%l%-%l+$") or v:find("^%l%l%-%l+%-%l+$")) ~= nil
+end
+
 -- A six-segment resource name for the Tag API and policies.
 function M.resource(service, region, owner, kind, id)
   return ("qcs::%s:%s:uin/%s:%s/%s"):format(service, region, owner, kind, id)

@@ -336,10 +336,12 @@ function M.environment(ctx, e, unit, user)
     if not r then return "planned", { env_id = planned("environment"), env_region = region } end
     env = { EnvId = r.EnvId, Status = "UNAVAILABLE" }
     result = "created"
-  elseif check_owner(e, "environment", env.EnvId, env.Tags) or ensure_resource_tags(ctx, e.username,
-           api.resource("tcb", region, ctx.owner_uin, "env", env.EnvId), api.tag_map(env.Tags),
-           tags) then
-    result = ctx.plan:outcome("updated")
+  else
+    check_owner(e, "environment", env.EnvId, env.Tags)
+    if ensure_resource_tags(ctx, e.username, api.resource("tcb", region, ctx.owner_uin, "env",
+                                                           env.EnvId), api.tag_map(env.Tags), tags) then
+      result = ctx.plan:outcome("updated")
+    end
   end
   if env.Status ~= "NORMAL" then
     ctx.plan:wait("environment " .. env.EnvId, function()

@@ -11,21 +11,19 @@
 -- widen a resource).  A planned id of a dry run (plan.lua) is shown by its
 -- name.
 local tc = require "tc"
+local api = require "tcrun.api"
 local json = require "tcrun.json"
 local plan = require "tcrun.plan"
 
 local M = {}
 
-local function region(v)
-  return v:find("^%l%l%-%l+$") or v:find("^%l%l%-%l+%-%l+$")
-end
 
 -- The placeholders templates may use, and the shape of their values.
 M.SHAPES = {
   environment = function(v) return v:find("^%l+$") end,
   owner_uin = function(v) return v:find("^%d+$") end,
-  env_region = region,
-  server_region = region,
+  env_region = api.is_region,
+  server_region = api.is_region,
   env_id = function(v) return v:find("^[%w][%w%-]*$") end,
   instance_id = function(v) return v:find("^[%w][%w%-]*$") end,
 }

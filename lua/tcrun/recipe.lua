@@ -25,10 +25,11 @@
 -- under their own names; steps only read it), unit (settings, for
 -- "employees"), status (step name -> the word it returned), facts (what
 -- the steps made, for the report), and after a failure, error (one line,
--- terminal-safe: tc.printable) and failed_step.  A step is a function returning a word for the summary
--- ("created", "exists", ...) and a table of what it made; step(name, fn,
--- ...) calls fn(...), records both and returns what it made, so steps pass
--- what they make to the next by argument, never through the row.
+-- terminal-safe: tc.printable) and failed_step.  A step is a function
+-- returning a word for the summary ("created", "exists", ...) and a table
+-- of what it made; step(name, fn, ...) calls fn(...), records both and
+-- returns what it made, so steps pass what they make to the next by
+-- argument, never through the row.
 --
 -- Everything wrong before the first write (options, roster, units,
 -- --out) is reported, as `file:line: message` where there is a line, and

@@ -18,6 +18,7 @@
 --   local s, err = units:get("research")   -- settings, or nil and why
 local tc = require "tc"
 local debug = require "debug"
+local api = require "tcrun.api"
 local roster = require "tcrun.roster"
 
 local M = {}
@@ -64,11 +65,18 @@ local function list_of(check, what)
   end
 end
 
+-- The keys of t, sorted, so that a check names the same problem first
+-- every time.
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
 -- Region names: ap-guangzhou, na-siliconvalley, ap-shanghai-fsi.
 local REGION = function(v)
-  if type(v) ~= "string" or not (v:find("^%l%l%-%l+$") or v:find("^%l%l%-%l+%-%l+$")) then
-    return "is not a region name like ap-guangzhou"
-  end
+  if not api.is_region(v) then return "is not a region name like ap-guangzhou" end
 end
 
 -- Tags tcrun sets or reads itself; a unit cannot set them.
@@ -81,10 +89,7 @@ local OWN_TAGS = { owner = true, ["owner-uin"] = true, ["managed-by"] = true,
 -- 255 of the same.
 local function tags(v)
   if type(v) ~= "table" then return "is not a table of tags" end
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)   -- one answer, always
-  for _, k in ipairs(keys) do
+  for _, k in ipairs(sorted_keys(v)) do
     local x = v[k]
     if type(k) ~= "string" or #k > 127 or not k:find("^[%w %+%-=%._:/@]+$")
        or k:lower():find("^qcloud") or k:lower():find("^tencent") or k:lower():find("^project") then
@@ -102,10 +107,7 @@ M.check_tags = tags
 local HOOKS = { after_user = true, after_workspace = true }
 local function hooks(v)
   if type(v) ~= "table" then return "is not a table of hooks" end
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do
+  for _, k in ipairs(sorted_keys(v)) do
     local f = v[k]
     if not HOOKS[k] then return ("has an unknown hook %q (after_user, after_workspace)"):format(tostring(k)) end
     if type(f) ~= "function" then return ("has %s as hook %s, not a function"):format(type(f), k) end
@@ -157,10 +159,9 @@ end
 -- nil when the table t a file returned holds only known settings, else
 -- why, every unknown key named.
 local function unknown_keys(t)
-  local names, bad = {}, {}
-  for k in pairs(t) do names[#names + 1] = tostring(k) end
-  table.sort(names)
-  for _, k in ipairs(names) do
+  local bad = {}
+  for _, k in ipairs(sorted_keys(t)) do
+    k = tostring(k)
     if not M.SETTINGS[k] then
       local near = nearest(k)
       bad[#bad + 1] = ("unknown setting '%s'%s"):format(k, near and (" (did you mean '" .. near .. "'?)") or "")
@@ -172,10 +173,8 @@ end
 -- nil when settings s are complete and well-shaped, else why, every bad
 -- setting named.
 local function check(s)
-  local names, bad = {}, {}
-  for k in pairs(M.SETTINGS) do names[#names + 1] = k end
-  table.sort(names)
-  for _, k in ipairs(names) do
+  local bad = {}
+  for _, k in ipairs(sorted_keys(M.SETTINGS)) do
     local why = s[k] == nil and "is missing" or M.SETTINGS[k](s[k])
     if why then bad[#bad + 1] = ("setting '%s' %s"):format(k, why) end
   end
