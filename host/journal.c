@@ -102,6 +102,10 @@ int journal_format(const struct journal_entry *e, struct json_buf *b)
 	put_field(b, "service", e->service);
 	put_field(b, "action", e->action);
 	put_field(b, "region", e->region);
+	if (e->account) {
+		put_field(b, "account", e->account);
+		put_field(b, "account_name", e->account_name);
+	}
 	json_put_raw(b, ",\"params\":", 10);
 	if (e->params)
 		json_put_raw(b, e->params, strlen(e->params));

@@ -10,6 +10,12 @@
  * lives in a userdata kept on the calling coroutine's stack, so its memory
  * and its transfer are freed by the collector if the task dies.
  *
+ * A call in an account (opts.account, else tc.default_account) first
+ * passes the account's gate (laccount.h): the task that finds the role's
+ * credentials missing or near their end makes two calls of its own,
+ * sts.AssumeRole and, the first time, sts.GetCallerIdentity (the guard),
+ * through tc.call itself; other tasks wait at the gate meanwhile.
+ *
  * Does not: read options (lcallopt.c), know services (services.c), decide
  * what is retried (retry.c), shape errors (lerror.c) or journal lines
  * (journal.c), schedule (sched.c), or move bytes (http.c).
@@ -27,6 +33,7 @@
 #include "http.h"
 #include "journal.h"
 #include "json.h"
+#include "laccount.h"
 #include "lcall.h"
 #include "lcallopt.h"
 #include "lerror.h"
@@ -42,7 +49,7 @@
 
 #define CALL_TYPE "tcrun.call"
 
-enum phase { P_RATE, P_HTTP, P_BACKOFF };
+enum phase { P_RATE, P_HTTP, P_BACKOFF, P_ACCOUNT, P_ASSUME, P_GUARD };
 
 struct call {
 	struct runtime *rt;
@@ -53,6 +60,9 @@ struct call {
 	char action[96];
 	char where[200];            /* the recipe's "file:line:" */
 	struct call_opts o;
+	struct account *acct;       /* where the call goes, or NULL */
+	unsigned gen;               /* acct's credentials it was signed with */
+	int token_retry;            /* sent again once after TokenFailure */
 	char *body;
 	size_t body_len;
 	char *journal_params;       /* redacted params, writes only */
@@ -89,6 +99,8 @@ static void journal_call(struct call *c, const char *outcome,
 	struct journal_entry e = {
 		.time = time(NULL), .service = c->service,
 		.action = c->action, .region = c->o.region,
+		.account = c->acct ? c->acct->uin : NULL,
+		.account_name = c->acct ? c->acct->name : NULL,
 		.params = c->journal_params, .request_id = request_id,
 		.outcome = outcome, .code = code, .message = message,
 		.attempts = c->attempt,
@@ -124,6 +136,8 @@ static void call_abandon(void *ud)
 	const struct json_value *resp = NULL, *error;
 	size_t len;
 
+	if (c->acct && c->phase == P_ACCOUNT)
+		account_unwait(c->acct, c->task);
 	if (c->xfer && http_finished(c->xfer) &&
 	    http_outcome(c->xfer) == HTTP_DONE && http_status(c->xfer) == 200) {
 		const char *body = http_body(c->xfer, &len);
@@ -183,7 +197,9 @@ static int fail(lua_State *L, struct call *c, enum retry_class klass,
 static int send_call(lua_State *L, struct call *c)
 {
 	struct runtime *rt = c->rt;
-	const struct creds *cr = c->o.use_own ? &c->o.own : &rt->creds;
+	const struct creds *cr = c->o.use_own ? &c->o.own :
+	                         c->acct && account_has_role(c->acct) ?
+	                         &c->acct->creds : &rt->creds;
 	char host[160], url[400], connect_to[600], auth[TC3_AUTH_MAX];
 	char h_action[128], h_version[64], h_ts[64], h_region[96];
 	char h_auth[TC3_AUTH_MAX + 32], *h_token = NULL;
@@ -200,6 +216,8 @@ static int send_call(lua_State *L, struct call *c)
 		.body = c->body, .body_len = c->body_len,
 		.timestamp = (int64_t)time(NULL),
 	};
+	if (c->acct)
+		c->gen = c->acct->gen;
 	if (tc3_sign(&req, auth) != 0)
 		return fail(L, c, RETRY_NO, "ClientError.Signature", "cannot "
 		            "sign: the secret id is missing or too long", NULL);
@@ -258,12 +276,31 @@ static int send_call(lua_State *L, struct call *c)
 	return yield_call(L, c);
 }
 
-/* Waits for the action's rate-limit slot, then sends. */
+static int refresh(lua_State *L, struct call *c);
+
+/* Passes the account's gate, waits for the action's rate-limit slot,
+ * then sends. */
 static int proceed(lua_State *L, struct call *c)
 {
-	double wait = ratelimit_reserve(c->rt->rl, c->service, c->action,
-	                                sched_now_ms());
+	double wait;
 
+	if (c->acct && !c->o.guard) {
+		switch (account_gate(c->acct, c->task, time(NULL))) {
+		case GATE_WAIT:
+			c->phase = P_ACCOUNT;
+			sched_wait(c->task);
+			return yield_call(L, c);
+		case GATE_REFRESH:
+			return refresh(L, c);
+		case GATE_FAILED:
+			return fail(L, c, RETRY_NO, c->acct->fail_code,
+			            c->acct->fail_msg, NULL);
+		case GATE_READY:
+			break;
+		}
+	}
+	wait = ratelimit_reserve(c->rt->rl, c->service, c->action,
+	                         sched_now_ms());
 	if (wait >= 1) {
 		c->phase = P_RATE;
 		sched_sleep(c->task, wait);
@@ -338,6 +375,18 @@ static int finish(lua_State *L, struct call *c)
 	rid = str_member(resp, "RequestId");
 	error = json_get(resp, "Error");
 	if (error && (code = str_member(error, "Code"))) {
+		/* The role's session ended early (or the clock is off): the
+		 * call was refused before it ran, so it goes again, once,
+		 * with credentials assumed anew. */
+		if (c->acct && account_has_role(c->acct) && !c->o.guard &&
+		    !c->token_retry && !sched_interrupted() &&
+		    strcmp(code, "AuthFailure.TokenFailure") == 0) {
+			c->token_retry = 1;
+			account_expire(c->acct, c->gen);
+			json_free(c->doc);
+			c->doc = NULL;
+			return proceed(L, c);
+		}
 		klass = retry_class_of_code(code);
 		if (can_retry && retry_allowed(klass, c->o.idempotent)) {
 			snprintf(why, sizeof why, "%s", code);
@@ -355,6 +404,104 @@ static int finish(lua_State *L, struct call *c)
 	return 1;
 }
 
+/* The account gate's own calls: tc.call(service, action, params, opts)
+ * through lua_pcallk, so they rate-limit, retry and raise like any call,
+ * and the gate learns how they ended in refresh_k. */
+static int refresh_k(lua_State *L, int status, lua_KContext ctx);
+
+static int gate_call(lua_State *L, struct call *c, enum phase phase,
+                     const char *action)
+{
+	struct account *a = c->acct;
+	const char *region = c->rt->region[0] ? c->rt->region : "ap-guangzhou";
+
+	c->phase = phase;
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_pushcclosure(L, lcall_call, 1);
+	lua_pushliteral(L, "sts");
+	lua_pushstring(L, action);
+	lua_newtable(L);
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, region);
+	lua_setfield(L, -2, "region");
+	if (phase == P_ASSUME) {
+		/* Signed with the run's credentials (the default account). */
+		lua_pushfstring(L, "qcs::cam::uin/%s:roleName/%s", a->uin,
+		                a->role);
+		lua_setfield(L, -3, "RoleArn");
+		lua_pushstring(L, a->session);
+		lua_setfield(L, -3, "RoleSessionName");
+		lua_pushinteger(L, a->duration);
+		lua_setfield(L, -3, "DurationSeconds");
+		if (a->external_id[0]) {
+			lua_pushstring(L, a->external_id);
+			lua_setfield(L, -3, "ExternalId");
+		}
+	} else {
+		/* Under the account's credentials, past its gate. */
+		laccount_push(L, a);
+		lua_setfield(L, -2, "account");
+		lcallopt_push_guard(L);
+		lua_pushboolean(L, 1);
+		lua_rawset(L, -3);
+	}
+	return refresh_k(L, lua_pcallk(L, 4, 1, 0, (lua_KContext)c, refresh_k),
+	                 (lua_KContext)c);
+}
+
+/* This task found the account's credentials missing, near their end or
+ * not yet checked: assume the role when it has one, then check. */
+static int refresh(lua_State *L, struct call *c)
+{
+	if (account_stale(c->acct, time(NULL)))
+		return gate_call(L, c, P_ASSUME, "AssumeRole");
+	return gate_call(L, c, P_GUARD, "GetCallerIdentity");
+}
+
+static int refresh_k(lua_State *L, int status, lua_KContext ctx)
+{
+	struct call *c = (struct call *)ctx;
+	struct account *a = c->acct;
+	char err[200];
+
+	/* The inner call's hooks were its own: this call's again. */
+	sched_on_abandon(c->task, call_abandon, c);
+	if (status != LUA_OK && status != LUA_YIELD) {
+		/* Its error, said of the account and at the recipe's line;
+		 * the next call in the account tries again. */
+		account_done(a);
+		if (lua_istable(L, -1)) {
+			lua_getfield(L, -1, "message");
+			lua_pushfstring(L, "account %s (%s): %s", a->name, a->uin,
+			                luaL_optstring(L, -1, ""));
+			lua_setfield(L, -3, "message");
+			lua_pop(L, 1);
+			lua_pushstring(L, c->where);
+			lua_setfield(L, -2, "where");
+		}
+		sched_on_abandon(c->task, NULL, NULL);
+		return lua_error(L);
+	}
+	if (c->phase == P_ASSUME) {
+		int rc = account_store(L, a, -1, err, sizeof err);
+
+		lua_pop(L, 1);
+		if (rc != 0) {
+			account_done(a);
+			return fail(L, c, RETRY_NO, "ClientError.AssumeRole", err,
+			            NULL);
+		}
+		if (!a->checked)
+			return gate_call(L, c, P_GUARD, "GetCallerIdentity");
+	} else {
+		lua_getfield(L, -1, "AccountId");
+		account_verify(a, lua_tostring(L, -1));
+		lua_pop(L, 2);
+	}
+	account_done(a);
+	return proceed(L, c);
+}
+
 static int tc_call_k(lua_State *L, int status, lua_KContext ctx)
 {
 	struct call *c = (struct call *)ctx;
@@ -364,6 +511,7 @@ static int tc_call_k(lua_State *L, int status, lua_KContext ctx)
 	case P_RATE:
 		return send_call(L, c);
 	case P_BACKOFF:
+	case P_ACCOUNT:
 		return proceed(L, c);
 	default:
 		return finish(L, c);
@@ -441,7 +589,10 @@ int lcall_call(lua_State *L)
 	snprintf(c->where, sizeof c->where, "%s", lua_tostring(L, -1));
 	lua_pop(L, 1);
 	lcallopt_read(L, 4, service, rt, &c->o);
-	if (!c->o.use_own && !rt->creds_ok)
+	c->acct = c->o.account ? c->o.account :
+	          c->o.use_own ? NULL : rt->default_account;
+	if (!c->o.use_own && !(c->acct && account_has_role(c->acct)) &&
+	    !rt->creds_ok)
 		return fail(L, c, RETRY_NO, "ClientError.NoCredentials",
 		            rt->creds_err, NULL);
 	if (rt->dry_run && c->is_write)

@@ -6,24 +6,32 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "laccount.h"
 #include "lcallopt.h"
 #include "lsecret.h"
 #include "runtime.h"
 #include "services.h"
+
+static char guard_key;
+
+void lcallopt_push_guard(lua_State *L)
+{
+	lua_pushlightuserdata(L, (void *)&guard_key);
+}
 
 /* Rejects unknown keys of the options table at idx by name.  May raise. */
 static void check_keys(lua_State *L, int idx)
 {
 	static const char *const known[] = {
 		"region", "version", "timeout", "retries", "credential",
-		"idempotent", NULL
+		"idempotent", "account", NULL
 	};
 
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		const char *k = lua_type(L, -2) == LUA_TSTRING ?
 		                lua_tostring(L, -2) : NULL;
-		int found = 0;
+		int found = lua_touserdata(L, -2) == &guard_key;
 
 		for (int i = 0; k && known[i]; i++)
 			found |= strcmp(k, known[i]) == 0;
@@ -133,6 +141,18 @@ void lcallopt_read(lua_State *L, int idx, const char *service,
 		luaL_error(L, "bad option 'version' to 'call' (like "
 		           "\"2019-01-16\" expected)");
 	opt_credential(L, idx, o);
+	if (lua_getfield(L, idx, "account") != LUA_TNIL) {
+		if (!(o->account = laccount_test(L, -1)))
+			luaL_error(L, "bad option 'account' to 'call' (an "
+			           "account from tc.account expected)");
+		if (o->use_own)
+			luaL_error(L, "bad options to 'call' (account and "
+			           "credential exclude each other)");
+	}
+	lua_pop(L, 1);
+	lcallopt_push_guard(L);
+	o->guard = lua_rawget(L, idx) != LUA_TNIL;
+	lua_pop(L, 1);
 }
 
 void lcallopt_clear(struct call_opts *o)

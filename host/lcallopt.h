@@ -1,6 +1,8 @@
 /*
  * lcallopt.h: tc.call's options table, read into a struct:
- *   { region, version, timeout, retries, credential, idempotent }
+ *   { region, version, timeout, retries, credential, idempotent, account }
+ * plus one key only the host can write (lcallopt_push_guard): a call the
+ * account gate itself makes, which must not wait at that gate.
  * An unknown key is an error by name, so a typo such as `retires = 3`
  * fails loudly.
  */
@@ -11,6 +13,7 @@
 
 #include "creds.h"
 
+struct account;
 struct runtime;
 
 struct call_opts {
@@ -21,6 +24,8 @@ struct call_opts {
 	int idempotent;             /* safe to send again after a lost answer */
 	struct creds own;           /* opts.credential */
 	int use_own;
+	struct account *account;    /* opts.account, or NULL */
+	int guard;                  /* the gate's own call (see above) */
 };
 
 /* Fills o for a call of service from the options table at idx (a table)
@@ -28,6 +33,10 @@ struct call_opts {
  * 'call'") with the caller's position. */
 void lcallopt_read(lua_State *L, int idx, const char *service,
                    const struct runtime *rt, struct call_opts *o);
+
+/* Pushes the key that marks an options table as the account gate's own
+ * (set it to true); Lua code cannot make this key. */
+void lcallopt_push_guard(lua_State *L);
 
 /* Wipes the credential; idempotent. */
 void lcallopt_clear(struct call_opts *o);

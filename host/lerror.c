@@ -95,11 +95,13 @@ int lerror_status(lua_State *L)
 	/* Codes (and, ending in '.', families of codes) that mean the run
 	 * was set up wrong: no or bad credentials, an endpoint that cannot
 	 * be reached, a write under --dry-run, no journal, a region the
-	 * service does not have (a business unit's typo). */
+	 * service does not have (a business unit's typo), credentials of
+	 * another account than the configuration says (laccount.h). */
 	static const char *const config[] = {
 		"ClientError.NoCredentials", "ClientError.DryRun",
 		"ClientError.Journal", "ClientError.NetworkError.Connect",
-		"ClientError.Config", "AuthFailure.", "UnsupportedRegion", NULL
+		"ClientError.Config", "ClientError.WrongAccount",
+		"AuthFailure.", "UnsupportedRegion", NULL
 	};
 	const char *code;
 	int status = 3;

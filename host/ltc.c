@@ -15,6 +15,7 @@
 
 #include "fsutil.h"
 #include "journal.h"
+#include "laccount.h"
 #include "lappend.h"
 #include "lcall.h"
 #include "leach.h"
@@ -234,6 +235,8 @@ static const luaL_Reg funcs[] = {
 	{ "dir", tc_dir },
 	{ "realpath", tc_realpath },
 	{ "appender", lappend_open },
+	{ "account", laccount_new },
+	{ "default_account", laccount_default },
 	{ NULL, NULL }
 };
 
@@ -247,6 +250,7 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 	lcall_init(L);
 	leach_init(L);
 	lappend_init(L);
+	laccount_init(L);
 	luaL_newlibtable(L, funcs);
 	lua_insert(L, -2);
 	luaL_setfuncs(L, funcs, 1);         /* the runtime as upvalue 1 */

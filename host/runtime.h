@@ -30,6 +30,8 @@ struct tc_config {
 	const char *script;         /* names the default journal */
 };
 
+struct account;
+
 struct runtime {
 	struct http *http;
 	struct ratelimit *rl;
@@ -45,6 +47,7 @@ struct runtime {
 	int journal_failed;         /* could not open or append: no more writes */
 	char *journal_want;         /* --journal, or NULL for the default */
 	char *script;
+	struct account *default_account;   /* tc.default_account, or NULL */
 };
 
 /* Builds the runtime from cfg (loads credentials, resolves the region,

@@ -34,9 +34,11 @@ const char *services_version(const char *service, int *global)
 
 int services_is_write(const char *action)
 {
+	/* AssumeRole changes nothing: it lends credentials, and a dry
+	 * run needs them to read another account. */
 	static const char *const reads[] = {
 		"Describe", "List", "Get", "LookUp", "Query", "Check",
-		"Inquire", "Search", NULL
+		"Inquire", "Search", "AssumeRole", NULL
 	};
 
 	for (const char *const *p = reads; *p; p++)
