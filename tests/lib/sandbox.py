@@ -18,7 +18,30 @@ It runs on port 0 in a fresh temp dir (state in sb.state_path), waits for the
 "tcsandbox listening on ..." line (bounded), and sets the root key through
 TENCENTCLOUD_SECRET_ID/KEY so tests never pick up a real key from the
 environment.  sb.env() gives the environment for running tcrun against it.
+
+Several accounts (hub and spokes):
+
+    with Sandbox(members=["dev", "test", "staging", "prod"]) as sb:
+        sb.members                  # {"dev": 100010000001, "test": 100020000001, ...}
+        sb.call("cam", "ListUsers", account=sb.members["dev"])   # as dev's root
+        sb.member_key(uin)          # (SecretId, SecretKey) of that member's root
+        w = sb.world(sb.members["dev"])   # dev's saved state (hub: sb.world())
+        w["roles"], w["users"], w["policies"], w["tmpkeys"]      # see store.fresh()
+        sb.org()                    # the Organization's saved state (or None)
+
+members=... passes --members: accounts the Organization created earlier, in
+its root department, with OrganizationAccessControlRole ready.  The k-th
+member's UIN is 100000000001 + k * 10000000.  A member's root key is a
+sandbox-only convenience (a real created member has no API key until someone
+signs in): it is derived from the hub's root secret (tcsb.organization.
+member_root_key) and printed nowhere; only sb knows it.  sb.world() and
+sb.org() read the state file, which holds every acknowledged write (reads of
+a sandbox without --state are not possible).  Calls to "organization" are
+sent with version 2021-03-31.
 """
+import hashlib
+import hmac
+import json
 import os
 import random
 import re
@@ -35,17 +58,25 @@ TCSANDBOX = os.path.join(os.path.dirname(HERE), "sandbox", "tcsandbox")
 sys.path.insert(0, HERE)
 import tc3client  # noqa: E402
 
+tc3client.VERSIONS.setdefault("organization", "2021-03-31")
+
 SECRET_ID = "AKIDtcsandboxROOT0000000000000000000"
 SECRET_KEY = "tcsandboxRootSecretKey0000000000"
 OWNER_UIN = 100000000001
 APPID = 1300000001
 LISTEN_RE = re.compile(r"^tcsandbox listening on (http://127\.0\.0\.1:(\d+))$")
+MEMBER_STEP = 10000000
 
 
 class Sandbox:
     def __init__(self, *flags, secret_id=SECRET_ID, secret_key=SECRET_KEY, state=True,
-                 start_timeout=20, keep_dir=False):
+                 start_timeout=20, keep_dir=False, members=None):
         self.flags = [str(f) for f in flags]
+        names = list(members or [])
+        if names:
+            self.flags += ["--members", ",".join(names)]
+        # The k-th member of a fresh sandbox; sb.world()/org() read the truth.
+        self.members = {n: OWNER_UIN + (i + 1) * MEMBER_STEP for i, n in enumerate(names)}
         self.seed = None
         if ({"--fault-rate", "--reset-rate"} & set(self.flags)) and "--seed" not in self.flags:
             self.seed = int(os.environ.get("TCSANDBOX_SEED") or random.randrange(1 << 31))
@@ -85,6 +116,9 @@ class Sandbox:
             self.kill()
             raise RuntimeError("tcsandbox did not start: %r\n%s" % (line, self.log()))
         self.url, self.port = m.group(1), int(m.group(2))
+        if self.members and self.state_path:
+            uins = self.member_uins()
+            self.members = {n: uins.get(n, u) for n, u in self.members.items()}
         return self
 
     def _read_line(self, timeout):
@@ -142,11 +176,43 @@ class Sandbox:
         except OSError:
             return ""
 
-    def call(self, service, action, params=None, secret_id=None, secret_key=None, **kw):
-        """A signed call (root key by default); returns the Response or raises
-        tc3client.ApiError."""
+    def call(self, service, action, params=None, secret_id=None, secret_key=None, account=None,
+             **kw):
+        """A signed call (the hub's root key by default; account=UIN: that
+        member's root key); returns the Response or raises tc3client.ApiError."""
+        if account is not None and secret_id is None:
+            secret_id, secret_key = self.member_key(account)
         return tc3client.call(self.url, service, action, params or {},
                               secret_id or self.secret_id, secret_key or self.secret_key, **kw)
+
+    def member_key(self, uin):
+        """The root key pair of member account uin (sandbox-only convenience)."""
+        sid = ("AKIDtcsbMEMBER%d" % int(uin)).ljust(36, "0")
+        skey = hmac.new(self.secret_key.encode(), b"tcsandbox member root key %d" % int(uin),
+                        hashlib.sha256).hexdigest()[:32]
+        return sid, skey
+
+    def state(self):
+        """The whole saved state (every acknowledged write is in it)."""
+        assert self.state_path, "a sandbox without --state has no state file"
+        with open(self.state_path, encoding="utf-8") as f:
+            return json.load(f)
+
+    def world(self, uin=None):
+        """The saved state of one account: the hub when uin is None."""
+        s = self.state()
+        if uin is None or int(uin) == s["owner_uin"]:
+            return s
+        return s.get("members", {}).get(str(int(uin)))
+
+    def org(self):
+        """The Organization's saved state, or None."""
+        return self.state().get("org")
+
+    def member_uins(self):
+        """{name: uin} of every member, from the saved state."""
+        org = self.org() or {}
+        return {m["Name"]: m["MemberUin"] for m in org.get("members", {}).values()}
 
     def client(self, secret_id=None, secret_key=None, token=None):
         return tc3client.Client(self.url, secret_id or self.secret_id,

@@ -148,6 +148,8 @@ def scenario(sb):
                             "Tags": [{"Key": "team", "Value": "a"}]})
     c("GetRole", {"RoleId": role["RoleId"]})
     c("DescribeRoleList", {"Page": 1, "Rp": 20})
+    c("UpdateAssumeRolePolicy", {"RoleName": "contract-role", "PolicyDocument": trust})
+    c("UpdateRoleSessionDuration", {"RoleId": int(role["RoleId"]), "SessionDuration": 7200})
     c("AttachRolePolicy", {"PolicyId": pid, "AttachRoleName": "contract-role"})
     c("ListAttachedRolePolicies", {"Page": 1, "Rp": 20, "RoleName": "contract-role"})
     s = lambda a, p=None: run(sb, "sts", a, p)  # noqa: E731
@@ -206,6 +208,32 @@ def scenario(sb):
 
     now = int(time.time())
     run(sb, "cloudaudit", "LookUpEvents", {"StartTime": now - 3600, "EndTime": now + 60, "MaxResults": 50})
+
+    org = lambda a, p=None: run(sb, "organization", a, p)  # noqa: E731
+    o = org("CreateOrganization")
+    org("DescribeOrganization")
+    root = sb.call("organization", "DescribeOrganization")["RootNodeId"]
+    n = org("AddOrganizationNode", {"ParentNodeId": root, "Name": "prod",
+                                    "Tags": [{"TagKey": "env", "TagValue": "prod"}]})
+    org("DescribeOrganizationNodes", {"Offset": 0, "Limit": 50})
+    m = org("CreateOrganizationMember", {"Name": "prod", "AccountName": "prod", "PolicyType": "Financial",
+                                         "PermissionIds": [1, 2], "NodeId": root,
+                                         "Tags": [{"TagKey": "env", "TagValue": "prod"}]})
+    org("MoveOrganizationNodeMembers", {"NodeId": n["NodeId"], "MemberUin": [m["Uin"]]})
+    org("UpdateOrganizationMember", {"MemberUin": m["Uin"], "Remark": "contract", "IsAllowQuit": "Denied"})
+    org("DescribeOrganizationMembers", {"Offset": 0, "Limit": 50})
+    wait_for(lambda: sb.call("organization", "DescribeOrganizationMemberAuthIdentities",
+                             {"Offset": 0, "Limit": 50, "MemberUin": m["Uin"]})["Items"])
+    org("DescribeOrganizationMemberAuthIdentities", {"Offset": 0, "Limit": 50, "MemberUin": m["Uin"]})
+    org("DescribePolicyConfig", {"OrganizationId": o["OrgId"]})
+    org("EnablePolicyType", {"OrganizationId": o["OrgId"], "PolicyType": "SERVICE_CONTROL_POLICY"})
+    scp = org("CreatePolicy", {"Name": "no_audit_off", "Type": "SERVICE_CONTROL_POLICY", "Content": json.dumps(
+        {"version": "2.0", "statement": [{"effect": "deny", "action": ["cloudaudit:StopLogging"], "resource": ["*"]}]})})
+    org("UpdatePolicy", {"PolicyId": scp["PolicyId"], "Description": "guardrail"})
+    org("ListPolicies", {"Scope": "All"})
+    org("AttachPolicy", {"TargetId": n["NodeId"], "TargetType": "NODE", "PolicyId": scp["PolicyId"]})
+    org("ListPoliciesForTarget", {"TargetId": n["NodeId"]})
+    org("DetachPolicy", {"TargetId": n["NodeId"], "TargetType": "NODE", "PolicyId": scp["PolicyId"]})
 
     c("DetachRolePolicy", {"PolicyId": pid, "DetachRoleName": "contract-role"})
     c("DeleteRole", {"RoleName": "contract-role"})

@@ -1,5 +1,6 @@
 """CAM roles (for STS AssumeRole): CreateRole, GetRole, DeleteRole,
-DescribeRoleList, AttachRolePolicy, DetachRolePolicy, ListAttachedRolePolicies.
+DescribeRoleList, UpdateAssumeRolePolicy, UpdateRoleSessionDuration,
+AttachRolePolicy, DetachRolePolicy, ListAttachedRolePolicies.
 
 RoleId is a string (19 digits, as in the real API).  The trust policy needs a
 principal; sts.AssumeRole checks the caller against it.  Role tags live in
@@ -83,6 +84,25 @@ def DeleteRole(ctx):
     del ctx.data["roles"][r["RoleId"]]
     for k in [k for k, v in ctx.data["tmpkeys"].items() if v.get("role_id") == r["RoleId"]]:
         del ctx.data["tmpkeys"][k]
+    return {}
+
+
+@action("cam")
+def UpdateAssumeRolePolicy(ctx):
+    r = find_role(ctx, ctx.p.get("RoleId"), ctx.p.get("RoleName"))
+    trust_statements(ctx.p["PolicyDocument"])
+    r["PolicyDocument"], r["updated"] = ctx.p["PolicyDocument"], ctx.now
+    return {}
+
+
+@action("cam")
+def UpdateRoleSessionDuration(ctx):
+    rid = ctx.p.get("RoleId")  # a number in this action's SDK model
+    r = find_role(ctx, str(rid) if rid is not None else None, ctx.p.get("RoleName"))
+    duration = ctx.p["SessionDuration"]
+    if not 0 <= duration <= 43200:
+        raise ApiError("InvalidParameter", "SessionDuration must be within 0..43200")
+    r["SessionDuration"], r["updated"] = duration or 43200, ctx.now
     return {}
 
 

@@ -194,7 +194,7 @@ def DescribeSubAccounts(ctx):
 
 @action("cam", kind="free")
 def GetUserAppId(ctx):
-    return {"Uin": str(ctx.caller.uin), "OwnerUin": str(ctx.owner), "AppId": ctx.cfg.appid}
+    return {"Uin": str(ctx.caller.uin), "OwnerUin": str(ctx.owner), "AppId": ctx.appid}
 
 
 @action("cam")

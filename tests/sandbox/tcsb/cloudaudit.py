@@ -11,6 +11,9 @@ Username, ResourceId, ResourceName, ResourceType, AccessKeyId, ApiErrorCode,
 SourceIPAddress, EventSource; different keys AND, equal keys OR.
 StartTime..EndTime (unix seconds, inclusive) may span at most 7 days.
 Operation-level (resource "*").
+Each account sees only its own events: those of calls signed with its keys
+(and, for the management account, calls whose key was unknown), plus the
+cross-account AssumeRole calls that assumed one of its roles.
 """
 import json
 
@@ -59,6 +62,11 @@ def event(e, owner):
     }
 
 
+def belongs(e, owner, hub):
+    acct = e.get("account") or hub
+    return acct == owner or owner in e.get("also", ())
+
+
 @action("cloudaudit")
 def LookUpEvents(ctx):
     p = ctx.p
@@ -80,13 +88,14 @@ def LookUpEvents(ctx):
         if a.get("AttributeValue"):
             wanted.setdefault(a["AttributeKey"], set()).add(a["AttributeValue"])
     audit = ctx.store.audit
+    hub = ctx.hub["owner_uin"]
     token = p.get("NextToken") or str(len(audit) - 1)
     if not token.lstrip("-").isdigit():
         raise ApiError("InvalidParameterValue", "bad NextToken")
     # The token is an absolute position in the event log, so events that
     # arrive while a client pages do not shift the pages.
     matches = [i for i in range(min(int(token), len(audit) - 1), -1, -1)
-               if start <= int(audit[i]["time"]) <= end
+               if start <= int(audit[i]["time"]) <= end and belongs(audit[i], ctx.owner, hub)
                and all(set(ATTRS[k](audit[i])) & vals for k, vals in wanted.items())]
     page, rest = matches[:limit], matches[limit:]
     return {"NextToken": str(rest[0]) if rest else "",

@@ -4,15 +4,25 @@ Callers: the root account's keys (everything allowed), a sub-user's
 permanent keys (its own and its groups' policies), and STS temporary keys
 (a role session: the role's policies, narrowed by a session policy; a
 federation token: its policy, narrowed by the issuing sub-user's policies).
+
+Several accounts: a SecretId (permanent or STS) is looked up in every
+account's world; the Ctx then runs against the world that holds it
+(ctx.data, ctx.owner), so every handler works unchanged inside a member
+account.  ctx.hub is the top-level state (the management account's world,
+which also holds the Organization).  Inside a member account, once service
+control policies are enabled, every identity (the member's root included)
+is also bound by the SCPs of the member and of its department and their
+ancestors (organization.scp_sets); the management account never is.
 """
 from . import policy, presets, util
 from .errors import ApiError
 
 
 class Caller:
-    def __init__(self, kind, uin, name, secret_id, tmp=None):
+    def __init__(self, kind, uin, name, secret_id, tmp=None, account=None):
         self.kind, self.uin, self.name, self.secret_id = kind, uin, name, secret_id
         self.tmp = tmp or {}
+        self.account = account  # owner UIN of the account the key belongs to
 
     def statement_sets(self, data):
         """None for root; else a list of statement lists that must all allow."""
@@ -46,38 +56,71 @@ def user_statements(data, uin):
     return out
 
 
-def resolve(data, secret_id, token, now):
-    """Return (Caller, secret key) for a SecretId, or raise the real error."""
-    key = data["keys"].get(secret_id)
+def resolve(store, secret_id, token, now):
+    """Return (Caller, secret key) for a SecretId, found in any account's
+    world, or raise the real error."""
+    for data in store.worlds():
+        key = data["keys"].get(secret_id)
+        if key is not None:
+            break
+        tmp = data["tmpkeys"].get(secret_id)
+        if tmp is not None:
+            break
+    else:
+        raise ApiError("AuthFailure.SecretIdNotFound",
+                       "The SecretId is not found, please ensure that your SecretId is correct.")
+    owner = data["owner_uin"]
     if key is not None:
         if key["Status"] != "Active":
             raise ApiError("AuthFailure.SecretIdNotFound",
                            "The SecretId is disabled: %s" % secret_id)
         uin = key["uin"]
-        if uin == data["owner_uin"]:
-            return Caller("root", uin, "root", secret_id), key["secret"]
+        if uin == owner:
+            return Caller("root", uin, "root", secret_id, account=owner), key["secret"]
         user = data["users"][str(uin)]
-        return Caller("user", uin, user["Name"], secret_id), key["secret"]
-    tmp = data["tmpkeys"].get(secret_id)
-    if tmp is None:
-        raise ApiError("AuthFailure.SecretIdNotFound",
-                       "The SecretId is not found, please ensure that your SecretId is correct.")
+        return Caller("user", uin, user["Name"], secret_id, account=owner), key["secret"]
     if not token or token != tmp["token"]:
         raise ApiError("AuthFailure.TokenFailure", "the X-TC-Token is missing or does not match")
     if now >= tmp["expires"]:
         raise ApiError("AuthFailure.TokenFailure", "the temporary credentials have expired")
-    return Caller(tmp["kind"], tmp["uin"], tmp["name"], secret_id, tmp), tmp["secret"]
+    return Caller(tmp["kind"], tmp["uin"], tmp["name"], secret_id, tmp, owner), tmp["secret"]
 
 
 class Ctx:
     def __init__(self, store, cfg, act, params, caller, region, now, request_id, ip):
         self.store, self.cfg, self.act, self.p = store, cfg, act, params
-        self.data = store.data
+        self.hub = store.data
+        self.data = store.world(caller.account)
         self.caller, self.region, self.now = caller, region, now
         self.request_id, self.ip = request_id, ip
         self.owner = self.data["owner_uin"]
         self.authorized = False
         self.resources = []  # (type, name) for CloudAudit
+        self.audit_also = []  # other accounts that record this call (cross-account STS)
+        self._scp = None
+
+    @property
+    def appid(self):
+        return self.data.get("appid", self.cfg.appid)
+
+    @property
+    def is_hub(self):
+        return self.data is self.hub
+
+    def scp(self):
+        """The SCP statement sets binding this account ([] when none)."""
+        if self._scp is None:
+            from . import organization
+            self._scp = organization.scp_sets(self.hub, self.owner)
+        return self._scp
+
+    def _sets(self):
+        """Statement sets that must all allow, or None (allow everything)."""
+        sets = self.caller.statement_sets(self.data)
+        scp = self.scp()
+        if not scp:
+            return sets
+        return (sets or []) + scp
 
     def res(self, service, region, path):
         return "qcs::%s:%s:uin/%d:%s" % (service, region or "", self.owner, path)
@@ -93,7 +136,7 @@ class Ctx:
                 "current_time": util.iso(self.now), "ip": self.ip}
 
     def allowed(self, resource, action=None):
-        sets = self.caller.statement_sets(self.data)
+        sets = self._sets()
         if sets is None:
             return True
         return policy.evaluate(sets, action or self.act.cam_name, resource, self._env(resource))
@@ -110,7 +153,7 @@ class Ctx:
     def authorize_list(self):
         """A list action: the caller needs some allow for it."""
         self.authorized = True
-        sets = self.caller.statement_sets(self.data)
+        sets = self._sets()
         if sets is not None and not policy.evaluate(sets, self.act.cam_name, None, self._env(None)):
             raise ApiError("AuthFailure.UnauthorizedOperation",
                            "you are not authorized to perform operation (%s)\n"

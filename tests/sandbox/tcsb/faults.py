@@ -1,7 +1,7 @@
 """Fault injection: per-action rate limits and random failures.
 
 --rate-limit N          at most N calls per second of each action (sliding
-                        one-second window, whole account); more get
+                        one-second window, per account); more get
                         RequestLimitExceeded.  ACTION=N sets one action
                         (repeatable; a bare N is the default for the rest).
 --fault-rate F          a fraction F of authenticated calls fail with
@@ -47,12 +47,12 @@ class Faults:
     def limit_for(self, action):
         return self.limits.get(action, self.default_limit)
 
-    def rate_limited(self, service, action, now):
+    def rate_limited(self, service, action, now, account=None):
         limit = self.limit_for(action)
         if limit <= 0:
             return False
         with self._lock:
-            w = self._windows[(service, action)]
+            w = self._windows[(account, service, action)]
             while w and w[0] <= now - 1.0:
                 w.popleft()
             if len(w) >= limit:

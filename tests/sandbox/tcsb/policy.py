@@ -17,7 +17,8 @@ Matching
   condition {operator: {key: value | [values]}}; every operator and every key
             must hold, any listed value may match.  Keys: qcs:resource_tag and
             qcs:request_tag ("key&value"), qcs:current_time (ISO 8601),
-            qcs:ip (CIDR).  Operators: string_*, date_*, ip_equal,
+            qcs:ip (CIDR), and in role trust policies sts:external_id (the
+            ExternalId an AssumeRole call passes).  Operators: string_*, date_*, ip_equal,
             ip_not_equal, null_equal, with the for_any_value: / for_all_value:
             qualifiers and the _if_exist suffix.  A key with several values
             (resource tags): for_all_value: holds when every value passes
@@ -178,6 +179,9 @@ def _context_values(key, env):
         return [env["current_time"]]
     if key == "qcs:ip":
         return [env.get("ip", "127.0.0.1")]
+    if key == "sts:external_id":
+        v = env.get("external_id")
+        return [v] if v else None
     return None
 
 

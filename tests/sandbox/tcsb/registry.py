@@ -25,6 +25,7 @@ VERSIONS = {
     "tag": "2018-08-13",
     "billing": "2018-07-09",
     "cloudaudit": "2019-03-19",
+    "organization": "2021-03-31",
 }
 
 # Services whose real endpoints need X-TC-Region.
@@ -39,7 +40,7 @@ REGIONS = [
 ]
 
 MODULES = ["cam_users", "cam_groups", "cam_policies", "cam_attach", "cam_keys", "cam_roles",
-           "sts", "tcb", "lighthouse", "tat", "tag", "billing", "cloudaudit"]
+           "sts", "tcb", "lighthouse", "tat", "tag", "billing", "cloudaudit", "organization"]
 
 READ_PREFIXES = ("Describe", "List", "Get", "LookUp")
 

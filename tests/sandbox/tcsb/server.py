@@ -7,7 +7,11 @@ Order of checks for a call (the first failure answers):
   NoSuchVersion) -> region -> body against the SDK model (UnknownParameter,
   MissingParameter, InvalidParameter) -> rate limit (RequestLimitExceeded)
   -> injected fault (InternalError) -> authorization -> the handler.
-Every call, failed or not, becomes a CloudAudit event.
+Every call, failed or not, becomes a CloudAudit event of the account whose
+key signed it (the management account's when the key is unknown); a
+cross-account AssumeRole is also recorded in the role's account.
+Before a call runs, timed Organization transitions (a new member's access
+role) are settled; when that changes anything the state is saved.
 """
 import json
 import socket
@@ -18,7 +22,7 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import auth, registry, spec
+from . import auth, organization, registry, spec
 from .ctx import Ctx, resolve
 from .errors import ApiError
 
@@ -113,7 +117,7 @@ def call(srv, raw_headers, body, path, ip, rid):
     headers = {k.lower(): v for k, v in raw_headers.items()}
     ev = {"time": now, "EventName": headers.get("x-tc-action", ""), "service": "",
           "region": headers.get("x-tc-region", ""), "ip": ip, "request_id": rid,
-          "secret_id": "", "uin": None, "username": "", "kind": "",
+          "secret_id": "", "uin": None, "username": "", "kind": "", "account": None,
           "write": not headers.get("x-tc-action", "").startswith(registry.READ_PREFIXES),
           "error": "", "message": "", "resources": []}
     gen = 0
@@ -123,8 +127,10 @@ def call(srv, raw_headers, body, path, ip, rid):
         signed = auth.parse(headers, now)
         ev["secret_id"], ev["service"] = signed.secret_id, signed.service
         with store.lock:
-            caller, secret = resolve(store.data, signed.secret_id, headers.get("x-tc-token"), now)
-        ev.update(uin=caller.uin, username=caller.name, kind=caller.kind)
+            if organization.settle(store.data, now):
+                gen = store.mark_dirty()
+            caller, secret = resolve(store, signed.secret_id, headers.get("x-tc-token"), now)
+        ev.update(uin=caller.uin, username=caller.name, kind=caller.kind, account=caller.account)
         auth.verify(signed, secret, headers, body)
         act, region = route(signed.service, headers)
         ev["write"] = act.write
@@ -137,7 +143,7 @@ def call(srv, raw_headers, body, path, ip, rid):
         except (ValueError, UnicodeDecodeError):
             raise ApiError("InvalidParameter", "the request body is not valid JSON")
         params = spec.validate(act.service, act.name, doc)
-        if faults.rate_limited(act.service, act.name, now):
+        if faults.rate_limited(act.service, act.name, now, caller.account):
             raise ApiError("RequestLimitExceeded",
                            "Your current request times equals to `%d` in a second, which exceeds "
                            "the frequency limit `%d` for a second, please reduce the frequency "
@@ -145,7 +151,7 @@ def call(srv, raw_headers, body, path, ip, rid):
         if faults.internal_error():
             raise ApiError("InternalError", "An internal error has occurred (injected by --fault-rate)")
         with store.lock:
-            key = store.data["keys"].get(signed.secret_id)
+            key = store.world(caller.account)["keys"].get(signed.secret_id)
             if key is not None:
                 key["LastUsed"] = int(now)
             c = Ctx(store, cfg, act, params, caller, region, now, rid, ip)
@@ -164,6 +170,8 @@ def call(srv, raw_headers, body, path, ip, rid):
                     raise AssertionError("answer outside the SDK contract: %s" % "; ".join(problems))
             finally:
                 ev["resources"] = c.resources
+                if c.audit_also:
+                    ev["also"] = c.audit_also
                 if act.write:
                     gen = store.mark_dirty()
             store.add_event(ev)

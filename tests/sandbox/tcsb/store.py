@@ -1,6 +1,10 @@
 """All sandbox state, one lock around it, and its persistence.
 
-State is one JSON-able dict (see fresh()).  With --state FILE it is saved
+State is one JSON-able dict (see fresh()).  Its top level is the management
+(hub) account's world, exactly as when the sandbox had one account; member
+accounts of the Organization are worlds of the same shape under
+data["members"][str(uin)], and the Organization itself is data["org"] (see
+organization.py).  world(uin) finds an account's world.  With --state FILE it is saved
 atomically (write FILE.tmp, fsync, rename) by a saver thread; a write call
 waits until a save that includes its change has reached the disk before it is
 answered (group commit), so kill -9 loses nothing that was acknowledged.
@@ -14,12 +18,26 @@ import threading
 SCHEMA = 1
 
 
+HUB_UIN = 100000000001
+MEMBER_STEP = 10000000  # the k-th member account is HUB_UIN + k * MEMBER_STEP
+
+
+def account_index(owner_uin):
+    """0 for the hub, k for the k-th member (the UIN scheme above)."""
+    return max(0, (owner_uin - HUB_UIN) // MEMBER_STEP)
+
+
 def fresh(owner_uin):
+    # Id sequences are seeded from the account so that sub-user UINs, Uids,
+    # GroupIds, PolicyIds and RoleIds of different accounts never collide;
+    # the hub (k = 0) keeps the seeds it always had.
+    k = account_index(owner_uin)
     return {
         "schema": SCHEMA,
         "owner_uin": owner_uin,
-        "seq": {"uin": owner_uin + 100000, "uid": 10000001, "group": 100000,
-                "policy": 250000000, "version": 0, "role": 4611686018427387904},
+        "seq": {"uin": owner_uin + 100000, "uid": 10000001 + k * 100000,
+                "group": 100000 + k * 100000, "policy": 250000000 + k * 1000000,
+                "version": 0, "role": 4611686018427387904 + k * 1000000000},
         "users": {},        # str(uin) -> user
         "groups": {},       # str(group id) -> group (members, policies)
         "policies": {},     # str(policy id) -> custom policy (presets in cam_policies)
@@ -70,6 +88,16 @@ class Store:
             self._saver.start()
 
     # -- called with self.lock held ------------------------------------
+    def world(self, uin):
+        """The world (state dict) of account uin, or None."""
+        if uin is None or int(uin) == self.data["owner_uin"]:
+            return self.data
+        return self.data.get("members", {}).get(str(uin))
+
+    def worlds(self):
+        """Every account's world, the hub first."""
+        return [self.data] + list(self.data.get("members", {}).values())
+
     def mark_dirty(self):
         with self._cv:
             self._gen += 1

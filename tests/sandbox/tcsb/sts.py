@@ -7,16 +7,27 @@ Policy; a federation token may do what its Policy allows, narrowed by the
 issuing sub-user's own policies.  Policy parameters are URL-encoded JSON.
 DurationSeconds may be as short as 1 second here (tests use that to see a
 token expire); the maxima are the real ones.
-AssumeRole is checked against the role, qcs::cam::uin/OWNER:roleName/NAME,
-and against the role's trust policy (principal qcs::cam::uin/OWNER:root
-trusts every identity of the account; ...:uin/SUBUIN one sub-user).
+AssumeRole is cross-account: the RoleArn's account (any account of the
+sandbox: the hub or a member) holds the role.  Two sides must agree:
+  - the caller's own account: the caller's policies (and, in a member
+    account, its SCPs) must allow sts:AssumeRole on
+    qcs::cam::uin/ROLEOWNER:roleName/NAME (a root is always allowed by its
+    own side);
+  - the role's trust policy: principal qcs::cam::uin/CALLEROWNER:root admits
+    every identity of the caller's account, ...:uin/SUBUIN one sub-user;
+    its conditions are evaluated, sts:external_id against the ExternalId
+    the call passes (missing or different: refused).
+The credentials belong to the role's account (kept in its world, so the
+session runs there with the role's policies).  Role sessions and federation
+tokens may not call AssumeRole.  A cross-account call is recorded in
+CloudAudit in both accounts.
 """
 import re
 import string
 from urllib.parse import unquote
 
 from . import policy, util
-from .cam_roles import find_role, role_res, trust_statements
+from .cam_roles import trust_statements
 from .errors import ApiError
 from .registry import action
 
@@ -36,8 +47,8 @@ def session_policy(text):
         raise ApiError("InvalidParameter.StrategyFormatError", e.message)
 
 
-def issue(ctx, kind, uin, name, duration, extra):
-    d = ctx.data
+def issue(ctx, kind, uin, name, duration, extra, world=None):
+    d = ctx.data if world is None else world
     for k in [k for k, v in d["tmpkeys"].items() if v["expires"] < ctx.now - 86400]:
         del d["tmpkeys"][k]
     sid = util.secret_id()
@@ -54,14 +65,31 @@ def _trusted(ctx, stmts):
     me = ["qcs::cam::uin/%d:root" % ctx.owner, "qcs::cam::uin/%d" % ctx.owner]
     if ctx.caller.kind == "user":
         me.append("qcs::cam::uin/%d:uin/%d" % (ctx.owner, ctx.caller.uin))
+    else:
+        me.append("qcs::cam::uin/%d:uin/%d" % (ctx.owner, ctx.owner))
+    env = {"resource_tags": None, "request_tags": None, "current_time": util.iso(ctx.now),
+           "ip": ctx.ip, "external_id": ctx.p.get("ExternalId")}
+    allowed = False
     for s in stmts:
-        if s["effect"] != "allow" or not policy.match_action(s["action"], "sts:AssumeRole"):
+        if not policy.match_action(s["action"], "sts:AssumeRole"):
             continue
         qcs = (s.get("principal") or {}).get("qcs", [])
         qcs = qcs if isinstance(qcs, list) else [qcs]
-        if any(p in me for p in qcs):
-            return True
-    return False
+        if not any(p in me for p in qcs):
+            continue
+        if s["condition"] and not policy.condition_holds(s["condition"], env):
+            continue
+        if s["effect"] == "deny":
+            return False
+        allowed = True
+    return allowed
+
+
+def _find(world, form, ident):
+    for r in world["roles"].values():
+        if (form == "role" and r["RoleId"] == ident) or (form == "roleName" and r["RoleName"] == ident):
+            return r
+    return None
 
 
 @action("sts", kind="res")
@@ -74,14 +102,14 @@ def AssumeRole(ctx):
         raise ApiError("InvalidParameter.ParamError",
                        "RoleSessionName must be 2-128 characters from [\\w+=,.@-]")
     owner, form, ident = m.groups()
-    if int(owner) != ctx.owner:
+    owner = int(owner)
+    world = ctx.store.world(owner)
+    r = _find(world, form, ident) if world is not None else None
+    if r is None:
+        ctx.authorize("qcs::cam::uin/%d:roleName/%s" % (owner, ident if form == "roleName" else "*"))
         raise ApiError("ResourceNotFound.RoleNotFound", "the role %s does not exist" % p["RoleArn"])
-    try:
-        r = find_role(ctx, ident if form == "role" else None, ident if form == "roleName" else None)
-    except ApiError:
-        ctx.authorize(ctx.res("cam", "", "roleName/*"))
-        raise ApiError("ResourceNotFound.RoleNotFound", "the role %s does not exist" % p["RoleArn"])
-    ctx.authorize(role_res(ctx, r["RoleName"]))
+    ctx.touch("cam:role", r["RoleName"])
+    ctx.authorize("qcs::cam::uin/%d:roleName/%s" % (owner, r["RoleName"]))
     if ctx.caller.kind not in ("root", "user") or not _trusted(ctx, trust_statements(r["PolicyDocument"])):
         raise ApiError("UnauthorizedOperation",
                        "the role's trust policy does not allow this caller to assume it")
@@ -92,9 +120,12 @@ def AssumeRole(ctx):
     if len(p.get("Tags") or []) > 50:
         raise ApiError("InvalidParameter", "at most 50 session tags")
     extra = {"role_id": r["RoleId"], "session": p["RoleSessionName"],
-             "policy": session_policy(p.get("Policy"))}
-    return issue(ctx, "role", ctx.owner, "%s/%s" % (r["RoleName"], p["RoleSessionName"]),
-                 duration, extra)
+             "policy": session_policy(p.get("Policy")),
+             "src_account": ctx.owner, "src_uin": ctx.caller.uin}
+    if owner != ctx.owner:
+        ctx.audit_also.append(owner)
+    return issue(ctx, "role", owner, "%s/%s" % (r["RoleName"], p["RoleSessionName"]),
+                 duration, extra, world)
 
 
 @action("sts", write=True)  # issues credentials: saved before the answer

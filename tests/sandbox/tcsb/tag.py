@@ -8,8 +8,15 @@ qcs:resource_tag conditions, billing).  Taggable here:
     qcs::cam::uin/OWNER:uin/SUBUIN | policy/ID | roleName/NAME
 A resource that does not exist comes back in FailedResources (code
 ResourceNotFound); a malformed one too (InvalidParameterValue.
-ResourceDescriptionError).  TagResources/UnTagResources are checked against
-each resource; GetResources lists only what the caller may see.
+ResourceDescriptionError).  TagResources/UnTagResources are operation-level
+(checked against "*", as CAM documents them); GetResources lists only what
+the caller may see.
+Organization members and departments of the management account are
+taggable too, as Terraform's provider tags them through this service:
+    qcs::organization:REGION:uin/OWNER:member/MEMBERUIN | node/NODEID
+The region segment is ignored (the Organization is global); tags are kept
+under the region-less name qcs::organization::uin/OWNER:member/UIN, which
+is what GetResources returns and DescribeOrganizationMembers/Nodes read.
 """
 import re
 
@@ -18,6 +25,14 @@ from .registry import action
 
 KEY_RE = re.compile(r"^[\w .:/=+\-@]+$", re.U)
 RESERVED = ("qcloud:", "tencent:", "tencentcloud:", "project")
+
+
+def canonical(res):
+    parts = res.split(":", 5)
+    if len(parts) == 6 and parts[2] == "organization":
+        parts[3] = ""
+        return ":".join(parts)
+    return res
 
 
 def exists(ctx, res):
@@ -33,6 +48,15 @@ def exists(ctx, res):
     if svc == "lighthouse" and kind == "instance":
         i = d["instances"].get(ident)
         return bool(i and i["region"] == region)
+    if svc == "organization":
+        org = d.get("org")
+        if not org or ctx.data is not ctx.hub:
+            return None
+        if kind == "member":
+            return ident in org["members"]
+        if kind == "node":
+            return ident in org["nodes"]
+        return None
     if svc == "cam" and region == "":
         if kind == "uin":
             return ident in d["users"]
@@ -49,7 +73,6 @@ def _check_resources(ctx):
         raise ApiError("LimitExceeded.ResourceNumPerRequest", "1 to 10 resources per request")
     ok, failed = [], []
     for res in rl:
-        ctx.authorize(res)
         e = exists(ctx, res)
         if e is None:
             failed.append({"Resource": res, "Code": "InvalidParameterValue.ResourceDescriptionError",
@@ -58,7 +81,7 @@ def _check_resources(ctx):
             failed.append({"Resource": res, "Code": "ResourceNotFound",
                            "Message": "the resource does not exist"})
         else:
-            ok.append(res)
+            ok.append(canonical(res))
             ctx.touch("tag:resource", res)
     return ok, failed
 
@@ -72,7 +95,7 @@ def check_key(k):
         raise ApiError("InvalidParameter.ReservedTagKey", "tag key %r is reserved" % k)
 
 
-@action("tag", kind="res")
+@action("tag")
 def TagResources(ctx):
     tags = ctx.p["Tags"]
     if not 1 <= len(tags) <= 10:
@@ -93,7 +116,7 @@ def TagResources(ctx):
     return {"FailedResources": failed}
 
 
-@action("tag", kind="res")
+@action("tag")
 def UnTagResources(ctx):
     keys = ctx.p["TagKeys"]
     if not 1 <= len(keys) <= 10:

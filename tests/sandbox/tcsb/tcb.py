@@ -64,7 +64,7 @@ def check_alias(alias, maxlen):
 def env_info(ctx, e):
     tags = ctx.data["tags"].get(env_res(ctx, e), {})
     eid, region = e["EnvId"], e["region"]
-    bucket = "%s-%d" % (eid, ctx.cfg.appid)
+    bucket = "%s-%d" % (eid, ctx.appid)
     return {
         "EnvId": eid, "Source": "qcloud", "Alias": e["Alias"],
         "CreateTime": util.cst(e["created"]), "UpdateTime": util.cst(e["updated"]),
@@ -73,7 +73,7 @@ def env_info(ctx, e):
                        "Region": region, "UpdateTime": util.cst(e["created"])}]
         if "flexdb" in e["Resources"] else [],
         "Storages": [{"Region": region, "Bucket": bucket, "CdnDomain": "%s.tcb.qcloud.la" % bucket,
-                      "AppId": str(ctx.cfg.appid)}] if "storage" in e["Resources"] else [],
+                      "AppId": str(ctx.appid)}] if "storage" in e["Resources"] else [],
         "Functions": [{"Namespace": eid, "Region": region}] if "function" in e["Resources"] else [],
         "PackageId": e["PackageId"], "PackageName": PACKAGES[e["PackageId"]][0],
         "LogServices": [], "StaticStorages": [], "IsAutoDegrade": False,
