@@ -153,7 +153,8 @@ int laccount_default(lua_State *L)
 		laccount_push(L, rt->default_account);
 	else
 		lua_pushnil(L);
-	rt->default_account = a;
+	if (a)
+		rt->default_account = a;
 	return 1;
 }
 

@@ -8,6 +8,7 @@
  *   tc.call("cam", "GetRole", { RoleName = "tcrun-admin" }, { account = prod })
  *   local hub = tc.account{ name = "hub", uin = "100000000001" }  -- no role
  *   tc.default_account(hub)   -- calls without opts.account go there
+ *                             -- (once set, for the rest of the run)
  *
  * An account with a role is reached with temporary credentials: before
  * the first call there, the host assumes the role (sts.AssumeRole,
@@ -64,7 +65,8 @@ enum account_gate {
 
 void laccount_init(lua_State *L);
 
-/* tc.account{...} -> account; tc.default_account([account]) -> previous */
+/* tc.account{...} -> account; tc.default_account([account]) -> the one
+ * before (or nil); without an argument it only tells. */
 int laccount_new(lua_State *L);
 int laccount_default(lua_State *L);
 

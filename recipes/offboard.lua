@@ -2,7 +2,9 @@
 --              [--delete-user] [--out DIR]
 -- Takes access away from everyone on the list, access first: console
 -- login off and access keys deactivated, then policies detached and groups
--- left.  Their workspace is then, by default, stopped and kept, tagged
+-- left (with one account per environment, leaving the groups is what
+-- stops them assuming roles; sessions already issued last until they end,
+-- which the run says).  Their workspace is then, by default, stopped and kept, tagged
 -- offboarded=<date> and retain-until=<date + N days>; --destroy isolates
 -- and terminates the server and destroys the environment at once;
 -- --purge-expired destroys retained workspaces past their date;
@@ -39,6 +41,14 @@ run:each(function(e, _, step)
   step("environment", steps.environments, ctx, e, found.workspace, retention)
   if opts["delete-user"] then step("user", steps.delete_user, ctx, e, user) end
 end)
+
+-- With one account per environment, nobody can assume a role any more;
+-- a role session issued before this run lasts until it ends.
+if run.accounts and not run.plan.dry_run then
+  local most, where = run.accounts:longest_session()
+  tc.log(("role sessions issued before this run stay valid until they end: at most %d minutes "
+          .. "(%s; role_session_seconds in accounts.lua)"):format(most // 60, where or "no role"))
+end
 
 -- 4. The plan, or the report.
 return run:finish {

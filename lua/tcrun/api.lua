@@ -7,15 +7,16 @@ local tc = require "tc"
 
 local M = {}
 
--- Every item of a CAM list paged with Page/Rp and TotalNum.
-function M.cam_pages(action, params, field, rp)
+-- Every item of a CAM list paged with Page/Rp and TotalNum; opts go to
+-- tc.call (an account, say).
+function M.cam_pages(action, params, field, rp, opts)
   local items, page = {}, 1
   rp = rp or 100
   repeat
     local p = {}
     for k, v in pairs(params or {}) do p[k] = v end
     p.Page, p.Rp = page, rp
-    local r = tc.call("cam", action, p)
+    local r = tc.call("cam", action, p, opts)
     local list = r[field] or {}
     for _, v in ipairs(list) do items[#items + 1] = v end
     page = page + 1
@@ -92,9 +93,9 @@ function M.groups_by_name()
   return m
 end
 
-function M.policies_by_name()
+function M.policies_by_name(opts)
   local m = {}
-  for _, p in ipairs(M.cam_pages("ListPolicies", { Scope = "Local" }, "List", 200)) do
+  for _, p in ipairs(M.cam_pages("ListPolicies", { Scope = "Local" }, "List", 200, opts)) do
     m[p.PolicyName] = p
   end
   return m

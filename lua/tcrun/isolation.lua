@@ -9,6 +9,7 @@
 -- server_region } by username, plus order (the same, in roster order).
 local tc = require "tc"
 local api = require "tcrun.api"
+local roster = require "tcrun.roster"
 
 local M = {}
 
@@ -47,6 +48,15 @@ function M.read_account(run)
     ctx.ws[e.username] = ws
     ctx.order[#ctx.order + 1] = ws
   end
+  -- With accounts per environment, everyone's roles are checked too.
+  for _, row in ipairs(run.accounts and run.rows or {}) do
+    local e = row.employee
+    local u = ctx.users[e.username]
+    if not ctx.ws[e.username] then
+      ctx.ws[e.username] = { username = e.username, uin = u and u.Uin,
+                             offboarded = u and u.ConsoleLogin == 0 or nil }
+    end
+  end
   return ctx
 end
 
@@ -58,6 +68,7 @@ function M.workspace(ctx, e)
   local ws = ctx.ws[e.username]
   if ws.offboarded then return "offboarded", ws end
   if not ws.uin then error("no CAM sub-user " .. e.username, 0) end
+  if not e.workspace then return "none", ws end
   if not ws.env then error("no CloudBase environment made by tcrun for " .. e.username, 0) end
   ws.env_id = ws.env.EnvId
   return nil, ws
@@ -151,6 +162,60 @@ function M.own_allowed(key, ws)
   tc.call("tcb", "ModifyEnv", { EnvId = ws.env.EnvId, Alias = ws.env.Alias },
           { region = ws.env_region, credential = key.credential })
   return "pass"
+end
+
+-- (5) With one account per environment: signed with their own key, the
+-- employee can assume exactly the roles their roster line grants
+-- (tcrun-<role> in the account of each of their environments) and none
+-- of the others; under each role they can, it does the role's work
+-- (lighthouse:DescribeInstances, which every role template grants) and
+-- nothing of CAM's (cam:ListUsers is refused).  Returns "pass" and
+-- { roles = "dev:developer;..." } (what they could assume).
+function M.roles(accts, key, e)
+  -- A new key may take a moment to be known everywhere.
+  local region = tc.region ~= "" and tc.region or "ap-guangzhou"
+  api.wait("the temporary key of " .. e.username, function()
+    local ok, r = pcall(tc.call, "sts", "GetCallerIdentity", {},
+                        { credential = key.credential, region = region })
+    if ok then return true end
+    if not api.is_code(r, "AuthFailure.SecretIdNotFound") then error(r, 0) end
+  end, 60)
+  local want = {}
+  for _, g in ipairs(accts:grants(e)) do want[g.spoke.env .. ":" .. g.role] = true end
+  local got, wrong = {}, {}
+  for _, s in ipairs(accts.order) do
+    for _, role in ipairs(roster.ROLES) do
+      local name = s.env .. ":" .. role
+      local ok, r = pcall(tc.call, "sts", "AssumeRole",
+        { RoleArn = ("qcs::cam::uin/%s:roleName/%s"):format(s.uin, accts.role_name(role)),
+          RoleSessionName = "tcrun-verify", DurationSeconds = 900 },
+        { credential = key.credential, region = region, retries = 1 })
+      if ok then
+        got[#got + 1] = name
+        if not want[name] then
+          wrong[#wrong + 1] = "could assume " .. name
+        else
+          local cred = { id = r.Credentials.TmpSecretId, key = r.Credentials.TmpSecretKey,
+                         token = r.Credentials.Token }
+          local works, werr = pcall(tc.call, "lighthouse", "DescribeInstances", { Limit = 1 },
+                                    { credential = cred, region = region })
+          if not works then wrong[#wrong + 1] = ("%s cannot do its work: %s"):format(name, tostring(werr)) end
+          local more, merr = pcall(tc.call, "cam", "ListUsers", {}, { credential = cred, retries = 0 })
+          if more then
+            wrong[#wrong + 1] = name .. " can list CAM users"
+          elseif not is_denied(merr) then
+            error(merr, 0)
+          end
+        end
+      elseif want[name] then
+        wrong[#wrong + 1] = ("cannot assume %s (%s)"):format(name, tostring(r.code or r))
+      elseif not is_denied(r) then
+        error(r, 0)
+      end
+    end
+  end
+  if #wrong > 0 then error(table.concat(wrong, "; "), 0) end
+  return "pass", { roles = table.concat(got, ";") }
 end
 
 -- (4) DescribeInstances lists exactly their own server.

@@ -37,7 +37,7 @@ local planned, is_planned = plan.planned, plan.is_planned
 -- before trying again.  Returns the Response (nil under a dry run), or
 -- find()'s answer and true.
 local function create(ctx, who, service, action, params, opts, find)
-  local o = { region = opts and opts.region, idempotent = false }
+  local o = { region = opts and opts.region, account = opts and opts.account, idempotent = false }
   for attempt = 1, 5 do
     local ok, r = pcall(ctx.plan.write, ctx.plan, who, service, action, params, o)
     if ok then return r end
@@ -64,7 +64,7 @@ end
 -- Reads, once, everything the steps look things up in: ctx.  The ledger
 -- of undelivered passwords is the account's, in the state folder.
 function M.read_account(run)
-  local ctx = { plan = run.plan, home = tc.home, passwords = {},
+  local ctx = { plan = run.plan, home = tc.home, passwords = {}, accounts = run.accounts,
                 owner_uin = api.owner_uin(), users = api.users_by_name(),
                 groups = api.groups_by_name(), policies = api.policies_by_name(),
                 envs = {}, instances = {} }
@@ -123,35 +123,38 @@ local function check_owner(e, what, id, tags)
 end
 
 -- Makes sure policy `name` exists with document `doc`: its id, and
--- "created", "updated" or "exists".
-local function ensure_policy(ctx, who, name, doc, description)
+-- "created", "updated" or "exists".  ctx.policies: the account's custom
+-- policies by name (api.policies_by_name); opts: tc.call's (an account).
+local function ensure_policy(ctx, who, name, doc, description, opts)
   local p = ctx.policies[name]
   if not p then
     local r = create(ctx, who, "cam", "CreatePolicy",
-      { PolicyName = name, PolicyDocument = doc, Description = description }, nil,
-      function() return api.policies_by_name()[name] end)
+      { PolicyName = name, PolicyDocument = doc, Description = description }, opts,
+      function() return api.policies_by_name(opts)[name] end)
     if not r then return planned("policy " .. name), "planned" end
     ctx.policies[name] = { PolicyId = r.PolicyId, PolicyName = name }
     return r.PolicyId, "created"
   end
-  local current = tc.call("cam", "GetPolicy", { PolicyId = p.PolicyId }).PolicyDocument
+  local current = tc.call("cam", "GetPolicy", { PolicyId = p.PolicyId }, opts).PolicyDocument
   if policy.same(current, doc) then return p.PolicyId, "exists" end
   -- A policy keeps 5 versions: drop the oldest non-default ones first.
-  local versions = tc.call("cam", "ListPolicyVersions", { PolicyId = p.PolicyId }).Versions or {}
+  local versions = tc.call("cam", "ListPolicyVersions", { PolicyId = p.PolicyId }, opts).Versions or {}
   table.sort(versions, function(a, b) return a.VersionId < b.VersionId end)
   local spare = #versions - 4
   for _, v in ipairs(versions) do
     if spare <= 0 then break end
     if v.IsDefaultVersion ~= 1 then
       ctx.plan:write(who, "cam", "DeletePolicyVersion",
-        { PolicyId = p.PolicyId, VersionId = { v.VersionId } })
+        { PolicyId = p.PolicyId, VersionId = { v.VersionId } }, opts)
       spare = spare - 1
     end
   end
   ctx.plan:write(who, "cam", "CreatePolicyVersion",
-    { PolicyId = p.PolicyId, PolicyDocument = doc, SetAsDefault = true })
+    { PolicyId = p.PolicyId, PolicyDocument = doc, SetAsDefault = true }, opts)
   return p.PolicyId, ctx.plan:outcome("updated")
 end
+M.ensure_policy = ensure_policy
+M.create = create
 
 -- The ids of the policies attached through a CAM list action, as a set;
 -- nothing for a planned owner.
@@ -164,14 +167,25 @@ local function attached(action, params)
   return set
 end
 
--- Role groups: "<environment>-<role>" with the rendered role policy
--- attached.  Runs once, before the employees, for the groups they need.
+-- The policy of group "<env>-<role>": with one account per environment,
+-- only sts:AssumeRole on tcrun-<role> in env's account (the role there
+-- holds the permissions); in one account, the role's permissions on the
+-- resources tagged environment=<env>.
+local function group_policy(ctx, env, role)
+  if ctx.accounts then
+    return assert(policy.render(ctx.home .. "/policies/assume-role.json",
+                                { account_uin = ctx.accounts.spokes[env].uin, role = role }))
+  end
+  return assert(policy.render(ctx.home .. "/policies/role-" .. role .. ".json", { environment = env }))
+end
+
+-- Role groups: "<environment>-<role>" with their policy attached.  Runs
+-- once, before the employees, for the groups they need.
 function M.groups(ctx, names)
   local who = "(groups)"
   for _, name in ipairs(names) do
     local env, role = name:match("^(%w+)%-(%w+)$")
-    local doc = assert(policy.render(ctx.home .. "/policies/role-" .. role .. ".json",
-                                     { environment = env }))
+    local doc = group_policy(ctx, env, role)
     local pid = ensure_policy(ctx, who, "tcrun-" .. name, doc,
                               ("tcrun role %s on %s"):format(role, env))
     local g = ctx.groups[name]

@@ -55,8 +55,11 @@ function M:write(who, service, action, params, opts)
     self.writes[who] = list
     self.whos[#self.whos + 1] = who
   end
+  -- The account it would go to, when the run has several.
+  local acct = opts and opts.account or tc.default_account()
   list[#list + 1] = { service = service, action = action, params = params,
-                      region = opts and opts.region, note = note }
+                      region = opts and opts.region, note = note,
+                      account = acct and tostring(acct) }
   self.count = self.count + 1
   return nil
 end
@@ -94,9 +97,10 @@ end
 
 -- One planned write as one terminal-safe line.
 function M.describe(w)
-  return tc.printable(("%s.%s %s%s%s"):format(w.service, w.action, json.encode(printable(w.params)),
-                                             w.region and (" (" .. w.region .. ")") or "",
-                                             w.note and ("  # " .. w.note) or ""))
+  return tc.printable(("%s.%s %s%s%s%s"):format(w.service, w.action, json.encode(printable(w.params)),
+                                               w.region and (" (" .. w.region .. ")") or "",
+                                               w.account and (" in account " .. w.account) or "",
+                                               w.note and ("  # " .. w.note) or ""))
 end
 
 -- Prints the planned writes to out (default stdout): first those of names

@@ -26,6 +26,9 @@ M.SHAPES = {
   server_region = api.is_region,
   env_id = function(v) return v:find("^[%w][%w%-]*$") end,
   instance_id = function(v) return v:find("^[%w][%w%-]*$") end,
+  account_uin = function(v) return v:find("^%d+$") end,
+  hub_uin = function(v) return v:find("^%d+$") end,
+  role = function(v) return v:find("^%l+$") end,
 }
 
 -- The document, or nil and "path: why".

@@ -12,14 +12,17 @@
 -- spec:
 --   name     label of the progress and the screen summary ("onboard")
 --   usage    the synopsis --help prints
---   roster   "employees" (the full roster, business units checked) or
---            "leavers" (only username required)
+--   roster   "employees" (the full roster, business units checked),
+--            "leavers" (only username required), or nil (no roster)
 --   options  the recipe's own options (args.lua), besides --out
 --   out      the default --out folder; out_help, what goes there
 --   no_dry_run  why, when the recipe has no dry run (--dry-run refused)
+--   accounts "setup" for setup_accounts.lua (spokes may not exist yet)
 --
--- The run: opts, rows, plan (plan.lua), units (units.lua), now (os.time()
--- at the start), stamp (its UTC "YYYYmmddTHHMMSSZ").
+-- The run: opts, rows, plan (plan.lua), units (units.lua), accounts
+-- (accounts.lua: nil in single-account mode, else the hub and the spokes,
+-- every one checked to be the configured account before any write), now
+-- (os.time() at the start), stamp (its UTC "YYYYmmddTHHMMSSZ").
 --
 -- A row: line, employee (the roster's columns as validated, extra columns
 -- under their own names; steps only read it), unit (settings, for
@@ -36,6 +39,7 @@
 -- start() returns nil and exit code 2; a roster with no rows is warned
 -- about, and start() returns nil and 0 (nothing to do).
 local tc = require "tc"
+local accounts = require "tcrun.accounts"
 local args = require "tcrun.args"
 local plan = require "tcrun.plan"
 local progress = require "tcrun.progress"
@@ -106,7 +110,7 @@ end
 
 -- The run, or nil and the exit code after saying what is wrong.
 function M.start(argv, spec)
-  local options = { spec.roster == "leavers" and "leavers" or "roster",
+  local options = { spec.roster and (spec.roster == "leavers" and "leavers" or "roster") or nil,
     out = { value = true, default = spec.out, metavar = "DIR",
             help = spec.out_help or "folder for the report" } }
   for k, v in pairs(spec.options or {}) do options[k] = v end
@@ -121,7 +125,8 @@ function M.start(argv, spec)
   local found, uerr = units.open(dirs)
   if not found then return fail(uerr) end
 
-  local rows, problems = roster.load(pos[1], ROSTERS[spec.roster])
+  local rows, problems = {}, {}
+  if spec.roster then rows, problems = roster.load(pos[1], ROSTERS[spec.roster]) end
   if rows and spec.roster == "employees" then
     local more, err = attach_units(pos[1], rows, found)
     if not more then return fail(err) end
@@ -131,7 +136,7 @@ function M.start(argv, spec)
     io.stderr:write(roster.format_problems(problems), "\n")
     return nil, 2
   end
-  if #rows == 0 then
+  if #rows == 0 and spec.roster then
     tc.warn(("%s: no rows after the header: nothing to do"):format(pos[1]))
     return nil, 0
   end
@@ -150,6 +155,26 @@ function M.start(argv, spec)
     ok, err = writable(opts.out)
   end
   if not ok then return fail("--out: " .. err) end
+  -- Every account checked before the first write (raises, exit 2).
+  run.accounts = accounts.open({ setup = spec.accounts == "setup" })
+  if run.accounts then
+    tc.log("accounts: " .. run.accounts:describe())
+    if spec.roster == "employees" then
+      problems = {}
+      for _, row in ipairs(rows) do
+        for _, env in ipairs(row.employee.environments) do
+          if not run.accounts.spokes[env] then
+            problems[#problems + 1] = ("%s:%d: environment '%s' has no account in %s")
+              :format(pos[1], row.line, env, run.accounts.cfg.path)
+          end
+        end
+      end
+      if #problems > 0 then
+        io.stderr:write(roster.format_problems(roster.merge_problems(pos[1], {}, problems)), "\n")
+        return nil, 2
+      end
+    end
+  end
   return run
 end
 

@@ -244,9 +244,9 @@ local function exists(path)
   return f ~= nil
 end
 
--- The table a unit file returns, its keys checked; or nil and "path: why".
-local function load_file(path)
-  tc.debug("business unit file: " .. path)
+-- The table a settings file returns, run like a unit file (its own
+-- environment, an instruction budget); or nil and "path: why".
+function M.load_data(path)
   local chunk, err = loadfile(path, "t", sandbox())
   if not chunk then return nil, err end
   local ok, t = pcall(M.call_limited, path, chunk)
@@ -255,6 +255,14 @@ local function load_file(path)
     return nil, t:sub(1, #path) == path and t or (path .. ": " .. t)
   end
   if type(t) ~= "table" then return nil, path .. ": must return a table" end
+  return t
+end
+
+-- The table a unit file returns, its keys checked; or nil and "path: why".
+local function load_file(path)
+  tc.debug("business unit file: " .. path)
+  local t, err = M.load_data(path)
+  if not t then return nil, err end
   local why = unknown_keys(t)
   if why then return nil, path .. ": " .. why end
   return t
