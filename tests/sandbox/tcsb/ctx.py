@@ -12,7 +12,7 @@ account.  ctx.hub is the top-level state (the management account's world,
 which also holds the Organization).  Inside a member account, once service
 control policies are enabled, every identity (the member's root included)
 is also bound by the SCPs of the member and of its department and their
-ancestors (organization.scp_sets); the management account never is.
+ancestors (org_scp.scp_sets); the management account never is.
 """
 from . import policy, presets, util
 from .errors import ApiError
@@ -110,8 +110,8 @@ class Ctx:
     def scp(self):
         """The SCP statement sets binding this account ([] when none)."""
         if self._scp is None:
-            from . import organization
-            self._scp = organization.scp_sets(self.hub, self.owner)
+            from . import org_scp
+            self._scp = org_scp.scp_sets(self.hub, self.owner)
         return self._scp
 
     def _sets(self):

@@ -40,7 +40,8 @@ REGIONS = [
 ]
 
 MODULES = ["cam_users", "cam_groups", "cam_policies", "cam_attach", "cam_keys", "cam_roles",
-           "sts", "tcb", "lighthouse", "tat", "tag", "billing", "cloudaudit", "organization"]
+           "sts", "tcb", "lighthouse", "tat", "tag", "billing", "cloudaudit", "organization",
+           "org_scp"]
 
 READ_PREFIXES = ("Describe", "List", "Get", "LookUp")
 
