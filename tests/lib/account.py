@@ -8,7 +8,9 @@
 
 Every read is signed with the sandbox's root key and retried on the errors
 a sandbox started with --fault-rate/--reset-rate/--rate-limit injects, so the
-same helpers serve the fault tests.  snapshot() replaces generated ids
+same helpers serve the fault tests.  The member_* helpers read a member
+account's saved world from the state file (sb.world(uin)), so they need no
+key of the member.  snapshot() replaces generated ids
 (environment and instance ids, sub-user UINs, the owner UIN) with names
 derived from the owner tag or user name, so snapshots of two accounts
 onboarded from the same roster compare equal.
@@ -298,3 +300,42 @@ def read_text(path):
             return f.read()
     except OSError:
         return ""
+
+
+# -- member accounts (hub and spokes), read from the saved state -------------
+
+def member_roles(sb, uin):
+    """{role name: {"RoleId", "PolicyDocument", "SessionDuration",
+    "policies": [policy names]}} of account uin (the hub when None)."""
+    w = sb.world(uin) or {}
+    out = {}
+    for r in w.get("roles", {}).values():
+        out[r["RoleName"]] = {"RoleId": r["RoleId"], "PolicyDocument": r["PolicyDocument"],
+                              "SessionDuration": r["SessionDuration"],
+                              "policies": sorted(_policy_name(w, pid) for pid in r["policies"])}
+    return out
+
+
+def member_policies(sb, uin):
+    """{policy name: default version's document} of account uin's custom policies."""
+    w = sb.world(uin) or {}
+    return {p["PolicyName"]: p["versions"][str(p["default"])]["Document"]
+            for p in w.get("policies", {}).values()}
+
+
+def member_users(sb, uin):
+    """{user name: UIN} of account uin's sub-users."""
+    w = sb.world(uin) or {}
+    return {u["Name"]: u["Uin"] for u in w.get("users", {}).values()}
+
+
+def _policy_name(world, pid):
+    p = world.get("policies", {}).get(str(pid))
+    if p:
+        return p["PolicyName"]
+    import sys
+    sandbox_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sandbox")
+    if sandbox_dir not in sys.path:
+        sys.path.insert(0, sandbox_dir)
+    from tcsb import presets  # the sandbox's preset policies, by id
+    return presets.PRESETS.get(str(pid), {}).get("PolicyName", str(pid))
