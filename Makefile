@@ -50,7 +50,7 @@ LF_OBJ   := $(LIB_SRC:host/%.c=build/lf/%.o)
 LF_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test unit run sandbox install uninstall clean bench fuzz FORCE
+.PHONY: all deps test unit run run-multi sandbox install uninstall clean bench fuzz FORCE
 
 all: tcrun
 
@@ -123,6 +123,9 @@ test: deps tcrun unit $(FUZZ_BIN) tests/node_modules/.package-lock.json
 
 run: deps tcrun
 	@sh samples/run.sh
+
+run-multi: deps tcrun
+	@sh samples/run.sh multi
 
 sandbox:
 	python3 tests/sandbox/tcsandbox

@@ -3,9 +3,15 @@
 # fresh local sandbox (tests/sandbox/tcsandbox) on a free loopback port,
 # onboards samples/roster.csv against it, prints the summary, stops it.
 # Everything it writes goes to tcrun-out/demo/.
+# `make run-multi` (run.sh multi): the same with one account per
+# environment (samples/multi/accounts.lua): setup_accounts.lua creates the
+# four member accounts in the sandbox's Organization, then onboarding and
+# verify_isolation.lua; into tcrun-out/demo-multi/.
 set -eu
 cd "$(dirname "$0")/.."
+mode=${1:-one}
 out=tcrun-out/demo
+[ "$mode" = multi ] && out=tcrun-out/demo-multi
 rm -rf "$out"
 mkdir -p "$out"
 python3 tests/sandbox/tcsandbox --port 0 --async-delay-ms 500 \
@@ -25,8 +31,15 @@ done
 url=$(awk '{print $NF}' "$out/sandbox.out")
 echo "sandbox: $url (state in $out/sandbox-state.json)"
 # The sandbox's documented root key pair (tests/sandbox/README.md).
-TENCENTCLOUD_SECRET_ID=AKIDtcsandboxROOT0000000000000000000 \
-TENCENTCLOUD_SECRET_KEY=tcsandboxRootSecretKey0000000000 \
-TCRUN_JOURNAL_DIR="$out/journal" TCRUN_STATE_DIR="$out/state" \
+export TENCENTCLOUD_SECRET_ID=AKIDtcsandboxROOT0000000000000000000
+export TENCENTCLOUD_SECRET_KEY=tcsandboxRootSecretKey0000000000
+export TCRUN_JOURNAL_DIR="$out/journal" TCRUN_STATE_DIR="$out/state"
+if [ "$mode" = multi ]; then
+	./tcrun --endpoint "$url" --config samples/multi setup_accounts.lua --out "$out"
+	./tcrun --endpoint "$url" --config samples/multi onboard.lua samples/roster.csv --out "$out"
+	./tcrun --endpoint "$url" --config samples/multi verify_isolation.lua samples/roster.csv \
+		--out "$out"
+else
 	./tcrun --endpoint "$url" onboard.lua samples/roster.csv --out "$out"
+fi
 echo "reports, passwords (mode 0600) and the write journal are in $out/"

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""One account per environment, end to end: a hub and dev/test/staging/prod
+spokes.  setup_accounts.lua makes the spoke roles (idempotent, dry-run);
+onboarding puts people in hub groups that grant only sts:AssumeRole;
+every employee can assume exactly the roles their roster line grants, and
+each role does its work and no more (checked here with their own keys, and
+by verify_isolation.lua); offboarding leaves them unable to assume
+anything.  A configuration whose prod UIN is another account stops every
+recipe before any write, naming both UINs."""
+import csv
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from account import events, reports, state_dir  # noqa: E402
+from sandbox import Sandbox  # noqa: E402
+from tctest import SRC, Tap, tcrun  # noqa: E402
+import tc3client  # noqa: E402
+
+t = Tap()
+tmp = tempfile.mkdtemp(prefix="tcrun-accounts-")
+ROSTER = os.path.join(SRC, "samples", "roster.csv")
+ENVS = ["dev", "test", "staging", "prod"]
+ROLES = ["viewer", "developer", "operator", "admin"]
+
+
+def config(folder, hub, spokes):
+    os.makedirs(folder, exist_ok=True)
+    lines = ['return {', '  hub = "%s",' % hub, '  environments = {']
+    for env, (uin, name) in spokes.items():
+        lines.append('    %s = { uin = "%s", name = "%s" },' % (env, uin, name))
+    lines += ['  },', '}', '']
+    with open(os.path.join(folder, "accounts.lua"), "w") as f:
+        f.write("\n".join(lines))
+    return folder
+
+
+def write_count(sb):
+    """Write events in the hub's CloudAudit, AssumeRole aside (it lends
+    credentials and changes nothing)."""
+    return sum(1 for e in events(sb) if e["name"] != "sts.AssumeRole")
+
+
+def attempt(c, *a, **kw):
+    """The Response, or {"Error": code} for an API error."""
+    try:
+        return c.call(*a, **kw)
+    except tc3client.ApiError as e:
+        return {"Error": e.code}
+
+
+def roster_grants():
+    with open(ROSTER, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {r["username"]: {(env, r["role"]) for env in r["environments"].split(";")} for r in rows}
+
+
+with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as sb:
+    uin = {e: sb.members["acme-" + e] for e in ENVS}
+    good = config(os.path.join(tmp, "good"), sb.owner_uin,
+                  {e: (uin[e], "acme-" + e) for e in ENVS})
+    env = {"TENCENTCLOUD_SECRET_ID": sb.secret_id, "TENCENTCLOUD_SECRET_KEY": sb.secret_key,
+           "TENCENTCLOUD_REGION": "ap-guangzhou",
+           "TCRUN_JOURNAL_DIR": os.path.join(tmp, "journal"), "TCRUN_STATE_DIR": state_dir(sb)}
+
+    def run(cfg, *a):
+        return tcrun("--endpoint", sb.url, "--config", cfg, *a, env=env, tap=t,
+                     secrets=[sb.secret_key], timeout=300)
+
+    # 1. Spokes: a dry run plans, names each account, and writes nothing.
+    w0 = write_count(sb)
+    r = run(good, "--dry-run", "setup_accounts.lua")
+    t.eq(r.rc, 0, "setup_accounts.lua --dry-run")
+    t.like(r.out, "cam.CreateRole", "the plan creates the spoke roles")
+    t.like(r.out, "in account prod (%d)" % uin["prod"], "and names the account of each write")
+    t.eq(write_count(sb), w0, "a dry run writes nothing in the hub")
+    t.ok(not any(r2["RoleName"].startswith("tcrun-")
+                 for u in uin.values() for r2 in sb.world(u)["roles"].values()),
+         "nor in any spoke")
+
+    r = run(good, "setup_accounts.lua", "--out", os.path.join(tmp, "setup"))
+    t.eq(r.rc, 0, "setup_accounts.lua sets up every spoke")
+    for e in ENVS:
+        roles = {x["RoleName"]: x for x in sb.world(uin[e])["roles"].values()}
+        t.ok(all("tcrun-" + role in roles for role in ROLES),
+             "%s: a role tcrun-<role> per role" % e, sorted(roles))
+        trust = json.loads(roles.get("tcrun-developer", {}).get("PolicyDocument", "{}"))
+        t.eq(trust.get("statement", [{}])[0].get("principal"),
+             {"qcs": ["qcs::cam::uin/%d:root" % sb.owner_uin]}, "%s: trusting the hub only" % e)
+    snapshot = json.dumps([sb.world(u) and sorted(sb.world(u)["roles"]) for u in uin.values()])
+    w1 = write_count(sb)
+    r = run(good, "setup_accounts.lua", "--out", os.path.join(tmp, "setup"))
+    t.ok(r.rc == 0, "setup_accounts.lua again", r.err[-2000:] + r.out[-2000:])
+    t.ok("created" not in r.out and "updated" not in r.out, "a second run changes nothing", r.out)
+    t.eq(write_count(sb), w1, "and writes nothing in the hub")
+    t.eq(json.dumps([sorted(sb.world(u)["roles"]) for u in uin.values()]), snapshot,
+         "nor in the spokes")
+
+    # 2. People: onboarding into the hub.
+    r = run(good, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "on"))
+    t.eq(r.rc, 0, "onboarding in multi-account mode")
+    groups = {g["GroupName"]: g for g in sb.world()["groups"].values()}
+    found = sb.call("cam", "ListPolicies", {"Scope": "Local", "Keyword": "tcrun-prod-operator"})["List"]
+    doc = json.loads(sb.call("cam", "GetPolicy", {"PolicyId": found[0]["PolicyId"]})["PolicyDocument"])
+    t.eq(doc["statement"], [{"effect": "allow", "action": ["sts:AssumeRole"],
+                             "resource": ["qcs::cam::uin/%d:roleName/tcrun-operator" % uin["prod"]]}],
+         "group prod-operator may only assume tcrun-operator in prod's account")
+    t.ok("prod-operator" in groups, "the hub has the group")
+
+    # 3. Each employee, with a key of their own: exactly the roles their
+    # line grants, and each does its work and no more.
+    grants = roster_grants()
+    keys = {}
+    for name in grants:
+        u = sb.call("cam", "GetUser", {"Name": name})
+        k = sb.call("cam", "CreateAccessKey", {"TargetUin": u["Uin"]})["AccessKey"]
+        keys[name] = (u["Uin"], k)
+    bad = []
+    for name, want in grants.items():
+        _, k = keys[name]
+        c = sb.client(k["AccessKeyId"], k["SecretAccessKey"])
+        for e in ENVS:
+            for role in ROLES:
+                arn = "qcs::cam::uin/%d:roleName/tcrun-%s" % (uin[e], role)
+                resp = attempt(c, "sts", "AssumeRole", {"RoleArn": arn, "RoleSessionName": "t-" + role,
+                                                        "DurationSeconds": 900}, region="ap-guangzhou")
+                got = "Error" not in resp
+                if got != ((e, role) in want):
+                    bad.append("%s %s:%s %s" % (name, e, role, "allowed" if got else resp["Error"]))
+                if got:
+                    cr = resp["Credentials"]
+                    rc = sb.client(cr["TmpSecretId"], cr["TmpSecretKey"], cr["Token"])
+                    who = attempt(rc, "sts", "GetCallerIdentity", {}, region="ap-guangzhou")
+                    if who.get("AccountId") != str(uin[e]):
+                        bad.append("%s %s:%s session in %s" % (name, e, role, who.get("AccountId")))
+                    work = attempt(rc, "lighthouse", "DescribeInstances", {"Limit": 1},
+                                   region="ap-guangzhou")
+                    more = attempt(rc, "cam", "ListUsers", {})
+                    if "Error" in work:
+                        bad.append("%s %s:%s cannot work: %s" % (name, e, role, work["Error"]))
+                    if "Error" not in more:
+                        bad.append("%s %s:%s can list CAM users" % (name, e, role))
+    t.eq(bad, [], "every employee assumes exactly the roles of their roster line "
+         "(%d people x %d roles x %d accounts), each doing its work and no more"
+         % (len(grants), len(ROLES), len(ENVS)))
+    for name, (u, k) in keys.items():
+        sb.call("cam", "DeleteAccessKey", {"TargetUin": u, "AccessKeyId": k["AccessKeyId"]})
+
+    r = run(good, "verify_isolation.lua", ROSTER, "--out", os.path.join(tmp, "verify"))
+    t.eq(r.rc, 0, "verify_isolation.lua passes in multi-account mode")
+    rows = list(csv.DictReader(open(reports(os.path.join(tmp, "verify"), "isolation-")[-1])))
+    t.eq({x["username"]: set(tuple(g.split(":")) for g in x["roles"].split(";") if g) for x in rows},
+         grants, "its report lists, per employee, exactly the roles the roster grants")
+
+    # 4. Offboarding: no role can be assumed any more.
+    leavers = os.path.join(tmp, "leavers.csv")
+    with open(leavers, "w") as f:
+        f.write("username\nbob.li\n")
+    r = run(good, "offboard.lua", leavers, "--out", os.path.join(tmp, "off"))
+    t.eq(r.rc, 0, "offboarding bob")
+    t.like(r.err + r.out, "role sessions issued before this run stay valid until they end: at most 60 "
+           "minutes", "and says how long issued role sessions last")
+    bob = sb.call("cam", "GetUser", {"Name": "bob.li"})
+    k = sb.call("cam", "CreateAccessKey", {"TargetUin": bob["Uin"]})["AccessKey"]
+    c = sb.client(k["AccessKeyId"], k["SecretAccessKey"])
+    refused = []
+    for e in ENVS:
+        for role in ROLES:
+            resp = attempt(c, "sts", "AssumeRole", {
+                "RoleArn": "qcs::cam::uin/%d:roleName/tcrun-%s" % (uin[e], role),
+                "RoleSessionName": "after"}, region="ap-guangzhou")
+            refused.append("Error" in resp)
+    t.ok(all(refused), "even with a new key, bob can assume no role in any account")
+
+    # 5. The wrong account: prod's UIN pointed at staging's account.
+    wrong = config(os.path.join(tmp, "wrong"), sb.owner_uin,
+                   dict({e: (uin[e], "acme-" + e) for e in ENVS},
+                        prod=(uin["staging"], "acme-prod")))
+    with open(os.path.join(wrong, "accounts.lua")) as f:
+        text = f.read().replace('staging = { uin = "%d", name = "acme-staging" },' % uin["staging"],
+                                'staging = { name = "acme-staging" },')
+    with open(os.path.join(wrong, "accounts.lua"), "w") as f:
+        f.write(text)
+    w0 = write_count(sb)
+    roles0 = json.dumps([sorted(sb.world(u)["roles"]) for u in uin.values()])
+    for recipe, extra in [("setup_accounts.lua", []), ("onboard.lua", [ROSTER]),
+                          ("offboard.lua", [leavers]), ("verify_isolation.lua", [ROSTER])]:
+        r = run(wrong, recipe, *extra, "--out", os.path.join(tmp, "wrong-out"))
+        t.eq(r.rc, 2, "%s with prod pointed at another account: exit 2" % recipe)
+        t.ok(str(uin["staging"]) in r.err and str(uin["prod"]) in r.err,
+             "%s: the message names both UINs" % recipe, r.err)
+    t.eq(write_count(sb), w0, "none of them wrote anything in the hub")
+    t.eq(json.dumps([sorted(sb.world(u)["roles"]) for u in uin.values()]), roles0,
+         "nor in any spoke")
+
+    # The hub itself: credentials of another account than configured.
+    other = config(os.path.join(tmp, "other-hub"), 100000000002,
+                   {e: (uin[e], "acme-" + e) for e in ENVS})
+    r = run(other, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "wrong-out"))
+    t.eq(r.rc, 2, "credentials of another hub than configured: exit 2")
+    t.like(r.err, "belong to account %d, but the configuration says hub is account 100000000002"
+           % sb.owner_uin, "naming both UINs")
+t.done()
