@@ -230,6 +230,7 @@ def scenario(sb):
     scp = org("CreatePolicy", {"Name": "no_audit_off", "Type": "SERVICE_CONTROL_POLICY", "Content": json.dumps(
         {"version": "2.0", "statement": [{"effect": "deny", "action": ["cloudaudit:StopLogging"], "resource": ["*"]}]})})
     org("UpdatePolicy", {"PolicyId": scp["PolicyId"], "Description": "guardrail"})
+    org("DescribePolicy", {"PolicyId": scp["PolicyId"]})
     org("ListPolicies", {"Scope": "All"})
     org("AttachPolicy", {"TargetId": n["NodeId"], "TargetType": "NODE", "PolicyId": scp["PolicyId"]})
     org("ListPoliciesForTarget", {"TargetId": n["NodeId"]})

@@ -1,5 +1,5 @@
 """Organization service control policies (SCPs): DescribePolicyConfig,
-EnablePolicyType, ListPolicies, CreatePolicy, UpdatePolicy, AttachPolicy,
+EnablePolicyType, ListPolicies, DescribePolicy, CreatePolicy, UpdatePolicy, AttachPolicy,
 DetachPolicy, ListPoliciesForTarget; and scp_sets(), which ctx.py uses.
 
 SCPs are off until EnablePolicyType SERVICE_CONTROL_POLICY, which attaches
@@ -155,6 +155,17 @@ def ListPolicies(ctx):
             for x in pool if kw in x["PolicyName"].lower()]
     total, page = util.page_pr(rows, p)
     return {"TotalNum": total, "List": page}
+
+
+@action("organization")
+def DescribePolicy(ctx):
+    p, org = ctx.p, _org(ctx)
+    _policy_type(p.get("PolicyType"))
+    x = _scp(org, p["PolicyId"])
+    return {"PolicyId": x["PolicyId"], "PolicyName": x["PolicyName"],
+            "Type": 2 if x is FULL_ACCESS else 1, "Description": x["Description"],
+            "PolicyDocument": x["Content"], "AddTime": util.cst(x["created"]),
+            "UpdateTime": util.cst(x["updated"])}
 
 
 @action("organization")
