@@ -3,7 +3,8 @@
 -- configuration folder; see README "One account per environment").  With
 -- Tencent Cloud Organization: members missing from it are created (and
 -- waited for) in a node per environment, tagged environment=<env>; the
--- guardrail policy (policies/guardrails.json) is attached to those nodes.
+-- guardrail policy (policies/guardrails.json) is attached to those nodes;
+-- members made earlier get the tags too.
 -- In every environment's account: the roles tcrun-<role> that the hub's
 -- groups may assume, trusting the hub, with the permissions of
 -- policies/role-<role>.json and a short maximum session.  Idempotent:
@@ -37,6 +38,7 @@ run:each(function(e, _, step)
   local s = run.accounts.spokes[e.username]
   step("member", steps.member, ctx, s)
   step("node", steps.place, ctx, s)
+  step("tags", steps.tag, ctx, s)
   step("enter", steps.enter, ctx, s)
   step("roles", steps.roles, ctx, s)
 end, rows)
@@ -44,5 +46,6 @@ end, rows)
 -- 4. The plan, or the report.
 return run:finish {
   rows = rows, report = ("accounts-%s.csv"):format(run.stamp), title = "setup accounts",
-  columns = { "environment", "uin", "member", "node", "enter", "roles", "error" },
-  steps = { "member", "node", "enter", "roles" } }
+  noun = "account",
+  columns = { "environment", "uin", "member", "node", "tags", "enter", "roles", "error" },
+  steps = { "member", "node", "tags", "enter", "roles" } }

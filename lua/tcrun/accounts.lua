@@ -146,16 +146,11 @@ end
 
 -- Every member of the Organization, by UIN and by name.
 local function members()
-  local by_uin, by_name, offset = {}, {}, 0
-  repeat
-    local r = tc.call("organization", "DescribeOrganizationMembers", { Offset = offset, Limit = 50 })
-    local items = r.Items or {}
-    for _, m in ipairs(items) do
-      m.tags = api.tag_map(m.Tags)
-      by_uin[tostring(m.MemberUin)], by_name[m.Name] = m, m
-    end
-    offset = offset + #items
-  until #items == 0 or offset >= (r.Total or 0)
+  local by_uin, by_name = {}, {}
+  for _, m in ipairs(api.org_pages("DescribeOrganizationMembers")) do
+    m.tags = api.tag_map(m.Tags)
+    by_uin[tostring(m.MemberUin)], by_name[m.Name] = m, m
+  end
   return by_uin, by_name
 end
 

@@ -7,6 +7,21 @@ local tc = require "tc"
 
 local M = {}
 
+-- Every item of an Organization list paged with Offset/Limit (at most
+-- 50), Items and Total.
+function M.org_pages(action, params)
+  local out, offset = {}, 0
+  repeat
+    local p = { Offset = offset, Limit = 50 }
+    for k, v in pairs(params or {}) do p[k] = v end
+    local r = tc.call("organization", action, p)
+    local items = r.Items or {}
+    for _, x in ipairs(items) do out[#out + 1] = x end
+    offset = offset + #items
+  until #items == 0 or offset >= (r.Total or 0)
+  return out
+end
+
 -- Every item of a CAM list paged with Page/Rp and TotalNum; opts go to
 -- tc.call (an account, say).
 function M.cam_pages(action, params, field, rp, opts)

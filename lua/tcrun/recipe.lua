@@ -225,7 +225,8 @@ end
 -- Ends the run: under a dry run the plan (shared writes first, then each
 -- row's in roster order), else the report CSV in --out; then the screen
 -- summary.  spec: report (file name in --out), columns (of the report),
--- steps (the summary's lines, in order), rows (default run.rows), title.
+-- steps (the summary's lines, in order), rows (default run.rows), title,
+-- noun (what a row is, for the summary: default "employee").
 -- Returns the recipe's status: true when no row failed, false when one
 -- did (or run:fail was called), 3 when the report could not be written.
 function Run:finish(spec)
@@ -246,7 +247,8 @@ function Run:finish(spec)
     end
   end
   local title = spec.title or self.name
-  report.screen(self.plan.dry_run and (title .. " (dry run)") or title, rows, spec.steps)
+  report.screen(self.plan.dry_run and (title .. " (dry run)") or title, rows, spec.steps, nil,
+                spec.noun)
   return status
 end
 

@@ -41,14 +41,14 @@ function M.csv(path, columns, rows)
 end
 
 -- One screen: how many rows ended in each outcome of each step, then the
--- failures, one line each.
-function M.screen(title, rows, steps, out)
+-- failures, one line each.  noun: what a row is (default "employee").
+function M.screen(title, rows, steps, out, noun)
   out = out or io.stdout
   local ok, failed = 0, {}
   for _, r in ipairs(rows) do
     if r.error then failed[#failed + 1] = r else ok = ok + 1 end
   end
-  out:write(("%s: %d employee(s), %d ok, %d failed\n"):format(title, #rows, ok, #failed))
+  out:write(("%s: %d %s(s), %d ok, %d failed\n"):format(title, #rows, noun or "employee", ok, #failed))
   local width = 12
   for _, step in ipairs(steps) do width = math.max(width, #step) end
   for _, step in ipairs(steps) do

@@ -18,19 +18,6 @@ local M = {}
 
 local planned = plan.planned
 
--- Organization pages: Offset/Limit (at most 50), Items and Total.
-local function org_pages(action, params)
-  local out, offset = {}, 0
-  repeat
-    local p = { Offset = offset, Limit = 50 }
-    for k, v in pairs(params or {}) do p[k] = v end
-    local r = tc.call("organization", action, p)
-    for _, x in ipairs(r.Items or {}) do out[#out + 1] = x end
-    offset = offset + #(r.Items or {})
-  until #(r.Items or {}) == 0 or offset >= (r.Total or 0)
-  return out
-end
-
 -- Rp/Page lists of the Organization's policies (List, TotalNum).
 local function policy_pages(action, params)
   local out, page = {}, 1
@@ -48,7 +35,7 @@ function M.read_org(run)
   local ctx = { plan = run.plan, accounts = run.accounts, home = tc.home, nodes = {} }
   if run.accounts.cfg.organization then
     ctx.org = tc.call("organization", "DescribeOrganization")
-    for _, n in ipairs(org_pages("DescribeOrganizationNodes")) do
+    for _, n in ipairs(api.org_pages("DescribeOrganizationNodes")) do
       if n.ParentNodeId == ctx.org.RootNodeId then ctx.nodes[n.Name] = n end
     end
   end
@@ -83,7 +70,7 @@ function M.member(ctx, s)
   s.member = { MemberUin = r.Uin, NodeId = node, tags = { environment = s.env } }
   -- Created members take a while before their access role works.
   ctx.plan:wait("the member access role in " .. s.env, function()
-    for _, i in ipairs(org_pages("DescribeOrganizationMemberAuthIdentities", { MemberUin = r.Uin })) do
+    for _, i in ipairs(api.org_pages("DescribeOrganizationMemberAuthIdentities", { MemberUin = r.Uin })) do
       if i.IdentityRoleName == ctx.accounts.cfg.role and i.Status == 1 then return true end
     end
   end, 1800, 15)
@@ -110,6 +97,23 @@ function M.place(ctx, s)
     { NodeId = node, MemberUin = { tonumber(s.uin) or s.uin } },
     { note = ("account %s into node %s"):format(tostring(s.uin), s.env) })
   return ctx.plan:outcome("moved")
+end
+
+-- The member carries environment=<env> and managed-by=tcrun (the guard
+-- of accounts.lua reads the first).  The Organization API cannot tag an
+-- existing member; the Tag API can, by the member's resource name.
+function M.tag(ctx, s)
+  if not ctx.org then return nil end
+  local have = s.member and s.member.tags or {}
+  local missing = {}
+  for _, t in ipairs(tags(s.env)) do
+    if have[t.TagKey] ~= t.TagValue then missing[#missing + 1] = t end
+  end
+  if #missing == 0 then return "exists" end
+  ctx.plan:write(s.env, "tag", "TagResources",
+    { ResourceList = { ("qcs::organization::uin/%s:member/%s"):format(ctx.accounts.cfg.hub, tostring(s.uin)) },
+      Tags = missing })
+  return ctx.plan:outcome("tagged")
 end
 
 -- Guardrails: service control policies on, and policies/guardrails.json

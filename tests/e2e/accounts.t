@@ -82,6 +82,14 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
 
     r = run(good, "setup_accounts.lua", "--out", os.path.join(tmp, "setup"))
     t.eq(r.rc, 0, "setup_accounts.lua sets up every spoke")
+    items = sb.call("organization", "DescribeOrganizationMembers", {"Offset": 0, "Limit": 50})["Items"]
+    tagged = {m["Name"]: {x["TagKey"]: x["TagValue"] for x in m.get("Tags") or []} for m in items}
+    t.eq({n: tg.get("environment") for n, tg in tagged.items()}, {"acme-" + e: e for e in ENVS},
+         "members made earlier are tagged with their environment")
+    nodes = {n["NodeId"]: n["Name"] for n in sb.call("organization", "DescribeOrganizationNodes",
+                                                      {"Offset": 0, "Limit": 50})["Items"]}
+    t.eq({m["Name"]: nodes.get(m["NodeId"]) for m in items}, {"acme-" + e: e for e in ENVS},
+         "each in its environment's node")
     for e in ENVS:
         roles = {x["RoleName"]: x for x in sb.world(uin[e])["roles"].values()}
         t.ok(all("tcrun-" + role in roles for role in ROLES),
@@ -93,7 +101,8 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
     w1 = write_count(sb)
     r = run(good, "setup_accounts.lua", "--out", os.path.join(tmp, "setup"))
     t.ok(r.rc == 0, "setup_accounts.lua again", r.err[-2000:] + r.out[-2000:])
-    t.ok("created" not in r.out and "updated" not in r.out, "a second run changes nothing", r.out)
+    t.ok(not any(w in r.out for w in ("created", "updated", "tagged", "moved")),
+         "a second run changes nothing", r.out)
     t.eq(write_count(sb), w1, "and writes nothing in the hub")
     t.eq(json.dumps([sorted(sb.world(u)["roles"]) for u in uin.values()]), snapshot,
          "nor in the spokes")
