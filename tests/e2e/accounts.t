@@ -65,9 +65,13 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
            "TENCENTCLOUD_REGION": "ap-guangzhou",
            "TCRUN_JOURNAL_DIR": os.path.join(tmp, "journal"), "TCRUN_STATE_DIR": state_dir(sb)}
 
+    outputs = []
+
     def run(cfg, *a):
-        return tcrun("--endpoint", sb.url, "--config", cfg, *a, env=env, tap=t,
-                     secrets=[sb.secret_key], timeout=300)
+        r = tcrun("--endpoint", sb.url, "--config", cfg, *a, env=env, tap=t,
+                  secrets=[sb.secret_key], timeout=300)
+        outputs.append(r.out + r.err)
+        return r
 
     # 1. Spokes: a dry run plans, names each account, and writes nothing.
     w0 = write_count(sb)
@@ -203,6 +207,21 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
     t.eq(write_count(sb), w0, "none of them wrote anything in the hub")
     t.eq(json.dumps([sorted(sb.world(u)["roles"]) for u in uin.values()]), roles0,
          "nor in any spoke")
+
+    # No temporary key of any session (tcrun's own in the spokes, the
+    # employees' in verify_isolation) in any output, report or journal.
+    secrets = []
+    for u in [None] + list(uin.values()):
+        for k in (sb.world(u) or {}).get("tmpkeys", {}).values():
+            secrets += [k["secret"], k["token"]]
+    texts = list(outputs)
+    for d, _, files in os.walk(tmp):
+        for name in files:
+            with open(os.path.join(d, name), errors="replace") as f:
+                texts.append(f.read())
+    t.ok(len(secrets) > 20 and not any(x in text for x in secrets for text in texts),
+         "no temporary secret key or token anywhere (%d checked in %d texts)"
+         % (len(secrets), len(texts)))
 
     # The hub itself: credentials of another account than configured.
     other = config(os.path.join(tmp, "other-hub"), 100000000002,
