@@ -225,15 +225,9 @@ int account_has_role(const struct account *a)
 
 int account_stale(const struct account *a, time_t now)
 {
-	time_t margin = a->duration / 5;
-
 	if (!account_has_role(a))
 		return 0;
-	if (margin < 1)
-		margin = 1;
-	if (margin > 300)
-		margin = 300;
-	return !a->creds.secret_id || now >= a->expires - margin;
+	return !a->creds.secret_id || now >= a->expires - a->margin;
 }
 
 enum account_gate account_gate(struct account *a, struct task *t,
@@ -245,6 +239,7 @@ enum account_gate account_gate(struct account *a, struct task *t,
 		return GATE_READY;
 	if (!a->refresher) {
 		a->refresher = t;
+		a->round++;
 		return GATE_REFRESH;
 	}
 	if (a->nwait == a->capwait) {
@@ -270,6 +265,21 @@ void account_done(struct account *a)
 	for (size_t i = 0; i < a->nwait; i++)
 		sched_wake(a->waiters[i]);
 	a->nwait = 0;
+}
+
+void account_fail_round(struct account *a, const char *code,
+                        const char *message, int transient)
+{
+	a->failed_round = a->round;
+	snprintf(a->err_code, sizeof a->err_code, "%s", code ? code : "Error");
+	snprintf(a->err_msg, sizeof a->err_msg, "%s", message ? message : "");
+	a->err_transient = transient;
+	account_done(a);
+}
+
+int account_round_failed(const struct account *a, unsigned round)
+{
+	return round != 0 && a->failed_round == round;
 }
 
 void account_unwait(struct account *a, struct task *t)
@@ -306,6 +316,14 @@ int account_store(lua_State *L, struct account *a, int idx, char *err,
 	token = lsecret_get(L, -2, &tlen);
 	expires = lua_tointeger(L, -1);
 	ok = id && key && token && expires > 0;
+	if (ok && (time_t)expires <= time(NULL)) {
+		lua_pop(L, 5);
+		snprintf(err, errlen, "the credentials AssumeRole gave end at %lld, "
+		         "already past by this machine's clock (%lld): is its "
+		         "clock right?", (long long)expires,
+		         (long long)time(NULL));
+		return -1;
+	}
 	if (ok && creds_set(&a->creds, id, key, token, NULL) != 0)
 		ok = 0;
 	lua_pop(L, 5);
@@ -315,6 +333,10 @@ int account_store(lua_State *L, struct account *a, int idx, char *err,
 		return -1;
 	}
 	a->expires = (time_t)expires;
+	/* Renewed a fifth of the life granted (not asked) before its end. */
+	a->margin = (a->expires - time(NULL)) / 5;
+	if (a->margin > 300)
+		a->margin = 300;
 	a->gen++;
 	a->assumed++;
 	return 0;

@@ -7,8 +7,8 @@
  *                            duration = 3600, external_id = nil }
  *   tc.call("cam", "GetRole", { RoleName = "tcrun-admin" }, { account = prod })
  *   local hub = tc.account{ name = "hub", uin = "100000000001" }  -- no role
- *   tc.default_account(hub)   -- calls without opts.account go there
- *                             -- (once set, for the rest of the run)
+ *   tc.default_account(hub)   -- calls without opts.account (or
+ *                             -- opts.credential) go there
  *
  * An account with a role is reached with temporary credentials: before
  * the first call there, the host assumes the role (sts.AssumeRole,
@@ -47,9 +47,15 @@ struct account {
 	struct creds creds;         /* the role's, once assumed */
 	time_t expires;             /* their end (wall clock); 0 = none */
 	unsigned gen;               /* bumped at every new set of creds */
+	time_t margin;              /* renewed this long before expires */
 	int checked;                /* the guard passed */
 	int assumed;                /* AssumeRole calls made, for tests */
 	struct task *refresher;     /* the task assuming or checking now */
+	unsigned round;             /* refreshes started */
+	unsigned failed_round;      /* the last one that failed, and how: */
+	char err_code[64];          /* the tasks that waited for it fail so */
+	char err_msg[400];
+	int err_transient;
 	struct task **waiters;
 	size_t nwait, capwait;
 	char fail_code[48];         /* a failure that stays: wrong account */
@@ -76,12 +82,20 @@ struct account *laccount_test(lua_State *L, int idx);
 void laccount_push(lua_State *L, const struct account *a);
 
 /* What task t, about to send a call in a, must do first; now is the wall
- * clock.  GATE_WAIT has added t to the waiters.  May fail for memory
- * (GATE_FAILED). */
+ * clock.  GATE_REFRESH starts round a->round; GATE_WAIT has added t to the
+ * waiters of round a->round (the caller keeps it: when that round fails,
+ * its waiters fail with its error, account_round_failed, rather than each
+ * trying again).  May fail for memory (GATE_FAILED). */
 enum account_gate account_gate(struct account *a, struct task *t,
                                time_t now);
 /* The refresher ends: wakes every waiter (which asks the gate again). */
 void account_done(struct account *a);
+/* The refresher failed with code, message: remembered for its waiters,
+ * then account_done. */
+void account_fail_round(struct account *a, const char *code,
+                        const char *message, int transient);
+/* Whether round (one a task waited for) ended in failure. */
+int account_round_failed(const struct account *a, unsigned round);
 /* t is abandoned while waiting: forget it. */
 void account_unwait(struct account *a, struct task *t);
 /* Whether a reaches its account through a role (temporary credentials). */
@@ -90,7 +104,9 @@ int account_has_role(const struct account *a);
 int account_stale(const struct account *a, time_t now);
 /* Keeps the credentials of an AssumeRole Response (the table at idx:
  * Credentials.TmpSecretId, .TmpSecretKey and .Token as secrets,
- * ExpiredTime).  0, or -1 with a reason in err. */
+ * ExpiredTime), to be renewed a fifth of the life granted (at most five
+ * minutes) before they end.  0, or -1 with a reason in err: malformed, or
+ * already over by the local clock (skew). */
 int account_store(lua_State *L, struct account *a, int idx, char *err,
                   size_t errlen);
 /* The guard: whether id (GetCallerIdentity's AccountId) is a's uin.  A

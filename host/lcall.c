@@ -62,7 +62,9 @@ struct call {
 	struct call_opts o;
 	struct account *acct;       /* where the call goes, or NULL */
 	unsigned gen;               /* acct's credentials it was signed with */
+	unsigned wait_round;        /* the refresh it waits for (P_ACCOUNT) */
 	int token_retry;            /* sent again once after TokenFailure */
+	struct call *outer;         /* the call whose gate made this one */
 	char *body;
 	size_t body_len;
 	char *journal_params;       /* redacted params, writes only */
@@ -156,6 +158,10 @@ static void call_abandon(void *ud)
 	json_free(doc);
 	http_xfer_free(c->xfer);
 	c->xfer = NULL;
+	/* A gate's call: the call waiting on it is abandoned too (a write
+	 * it sent before is journaled as interrupted). */
+	if (c->outer)
+		call_abandon(c->outer);
 }
 
 static void call_done(struct http_xfer *x, void *ud)
@@ -265,6 +271,8 @@ static int send_call(lua_State *L, struct call *c)
 		.fresh = !c->o.idempotent,
 	};
 	c->xfer = http_submit(rt->http, &hr, call_done, c);
+	if (h_token)
+		explicit_bzero(h_token, strlen(h_token));
 	free(h_token);
 	if (!c->xfer)
 		return fail(L, c, RETRY_NO, "ClientError.NetworkError",
@@ -277,30 +285,43 @@ static int send_call(lua_State *L, struct call *c)
 }
 
 static int refresh(lua_State *L, struct call *c);
+static int rate_then_send(lua_State *L, struct call *c);
 
-/* Passes the account's gate, waits for the action's rate-limit slot,
- * then sends. */
+/* Passes the account's gate, then rate_then_send.  Only the gate's own
+ * calls, made by the task refreshing the account, skip it. */
 static int proceed(lua_State *L, struct call *c)
 {
-	double wait;
+	struct account *a = c->acct;
 
-	if (c->acct && !c->o.guard) {
-		switch (account_gate(c->acct, c->task, time(NULL))) {
-		case GATE_WAIT:
-			c->phase = P_ACCOUNT;
-			sched_wait(c->task);
-			return yield_call(L, c);
-		case GATE_REFRESH:
-			return refresh(L, c);
-		case GATE_FAILED:
-			return fail(L, c, RETRY_NO, c->acct->fail_code,
-			            c->acct->fail_msg, NULL);
-		case GATE_READY:
-			break;
-		}
+	if (!a || (c->o.guard && a->refresher == c->task))
+		return rate_then_send(L, c);
+	if (c->phase == P_ACCOUNT && account_round_failed(a, c->wait_round))
+		/* The refresh it waited for failed: so does it, without
+		 * trying again itself (the next call will). */
+		return fail(L, c, a->err_transient ? RETRY_UNCERTAIN : RETRY_NO,
+		            a->err_code, a->err_msg, NULL);
+	switch (account_gate(a, c->task, time(NULL))) {
+	case GATE_WAIT:
+		c->phase = P_ACCOUNT;
+		c->wait_round = a->round;
+		sched_wait(c->task);
+		return yield_call(L, c);
+	case GATE_REFRESH:
+		return refresh(L, c);
+	case GATE_FAILED:
+		return fail(L, c, RETRY_NO, a->fail_code, a->fail_msg, NULL);
+	case GATE_READY:
+		break;
 	}
-	wait = ratelimit_reserve(c->rt->rl, c->service, c->action,
-	                         sched_now_ms());
+	return rate_then_send(L, c);
+}
+
+/* Waits for the action's rate-limit slot, then sends. */
+static int rate_then_send(lua_State *L, struct call *c)
+{
+	double wait = ratelimit_reserve(c->rt->rl, c->service, c->action,
+	                                sched_now_ms());
+
 	if (wait >= 1) {
 		c->phase = P_RATE;
 		sched_sleep(c->task, wait);
@@ -397,10 +418,9 @@ static int finish(lua_State *L, struct call *c)
 	}
 	journal_call(c, "ok", NULL, NULL, rid);
 	sched_on_abandon(c->task, NULL, NULL);
-	ljson_push(L, resp);
+	ljson_push_hiding(L, resp);
 	json_free(c->doc);
 	c->doc = NULL;
-	lsecret_hide_fields(L, -1);
 	return 1;
 }
 
@@ -467,9 +487,14 @@ static int refresh_k(lua_State *L, int status, lua_KContext ctx)
 	/* The inner call's hooks were its own: this call's again. */
 	sched_on_abandon(c->task, call_abandon, c);
 	if (status != LUA_OK && status != LUA_YIELD) {
-		/* Its error, said of the account and at the recipe's line;
-		 * the next call in the account tries again. */
-		account_done(a);
+		/* Its error, said of the account and at the recipe's line,
+		 * is this call's, and that of every call that waited for this
+		 * refresh; the next call in the account tries again.  A write
+		 * this call sent before (then refused: TokenFailure) is
+		 * journaled with it. */
+		const char *code = NULL, *msg;
+		int transient = 0;
+
 		if (lua_istable(L, -1)) {
 			lua_getfield(L, -1, "message");
 			lua_pushfstring(L, "account %s (%s): %s", a->name, a->uin,
@@ -478,6 +503,20 @@ static int refresh_k(lua_State *L, int status, lua_KContext ctx)
 			lua_pop(L, 1);
 			lua_pushstring(L, c->where);
 			lua_setfield(L, -2, "where");
+			lua_getfield(L, -1, "transient");
+			transient = lua_toboolean(L, -1);
+			lua_pop(L, 1);
+			lua_getfield(L, -1, "code");
+			code = lua_tostring(L, -1);
+			lua_getfield(L, -2, "message");
+			msg = lua_tostring(L, -1);
+			account_fail_round(a, code, msg, transient);
+			journal_call(c, "error", code, msg, NULL);
+			lua_pop(L, 2);
+		} else {
+			msg = lua_tostring(L, -1);
+			account_fail_round(a, "ClientError.AssumeRole", msg, 0);
+			journal_call(c, "error", "ClientError.AssumeRole", msg, NULL);
 		}
 		sched_on_abandon(c->task, NULL, NULL);
 		return lua_error(L);
@@ -487,7 +526,7 @@ static int refresh_k(lua_State *L, int status, lua_KContext ctx)
 
 		lua_pop(L, 1);
 		if (rc != 0) {
-			account_done(a);
+			account_fail_round(a, "ClientError.AssumeRole", err, 0);
 			return fail(L, c, RETRY_NO, "ClientError.AssumeRole", err,
 			            NULL);
 		}
@@ -499,7 +538,11 @@ static int refresh_k(lua_State *L, int status, lua_KContext ctx)
 		lua_pop(L, 2);
 	}
 	account_done(a);
-	return proceed(L, c);
+	if (a->fail_code[0])
+		return fail(L, c, RETRY_NO, a->fail_code, a->fail_msg, NULL);
+	/* Fresh and checked: this call goes now, whatever the clock says
+	 * (one AssumeRole per call at most). */
+	return rate_then_send(L, c);
 }
 
 static int tc_call_k(lua_State *L, int status, lua_KContext ctx)
@@ -619,6 +662,7 @@ int lcall_call(lua_State *L)
 		}
 		c->journal_params = jp.str;
 	}
+	c->outer = sched_abandon_data(task, call_abandon);
 	sched_on_abandon(task, call_abandon, c);
 	return proceed(L, c);
 }

@@ -10,7 +10,8 @@
 
 #define ERROR_TYPE "tcrun.error"
 
-/* tostring(err): "[where]service.Action: Code: message (RequestId id)" */
+/* tostring(err): "[where]service.Action: Code: message (RequestId id)";
+ * a ClientError.Config is "[where]message". */
 static int error_tostring(lua_State *L)
 {
 	static const char *const keys[] = {
@@ -26,17 +27,22 @@ static int error_tostring(lua_State *L)
 	luaL_buffinit(L, &b);
 	if (f[0] && *f[0])
 		luaL_addstring(&b, f[0]);   /* luaL_where's "file:line: " */
-	if (f[1] && f[2]) {
+	if (f[1] && *f[1] && f[2] && *f[2]) {
 		luaL_addstring(&b, f[1]);
 		luaL_addchar(&b, '.');
 		luaL_addstring(&b, f[2]);
 		luaL_addstring(&b, ": ");
 	}
-	luaL_addstring(&b, f[3] ? f[3] : "Error");
-	if (f[4] && *f[4]) {
-		luaL_addstring(&b, ": ");
-		luaL_addstring(&b, f[4]);
+	/* A setup problem a script found (tc.config_error) is its message
+	 * alone: the code says nothing to whoever reads it. */
+	if (!f[3] || strcmp(f[3], "ClientError.Config") != 0 ||
+	    !f[4] || !*f[4]) {
+		luaL_addstring(&b, f[3] ? f[3] : "Error");
+		if (f[4] && *f[4])
+			luaL_addstring(&b, ": ");
 	}
+	if (f[4] && *f[4])
+		luaL_addstring(&b, f[4]);
 	if (f[5] && *f[5]) {
 		luaL_addstring(&b, " (RequestId ");
 		luaL_addstring(&b, f[5]);

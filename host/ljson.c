@@ -37,7 +37,19 @@ static void push_array_mt(lua_State *L)
 	luaL_newmetatable(L, LJSON_ARRAY_MT);   /* creates it once */
 }
 
+static void push(lua_State *L, const struct json_value *v, int hide);
+
 void ljson_push(lua_State *L, const struct json_value *v)
+{
+	push(L, v, 0);
+}
+
+void ljson_push_hiding(lua_State *L, const struct json_value *v)
+{
+	push(L, v, 1);
+}
+
+static void push(lua_State *L, const struct json_value *v, int hide)
 {
 	size_t i;
 
@@ -64,15 +76,21 @@ void ljson_push(lua_State *L, const struct json_value *v)
 		push_array_mt(L);
 		lua_setmetatable(L, -2);
 		for (i = 0; i < v->u.c.n; i++) {
-			ljson_push(L, &v->u.c.items[i]);
+			push(L, &v->u.c.items[i], hide);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
 		break;
 	case JSON_OBJECT:
 		lua_createtable(L, 0, v->u.c.n < 1u << 30 ? (int)v->u.c.n : 0);
 		for (i = 0; i < v->u.c.n; i++) {
+			const struct json_value *x = &v->u.c.items[i];
+
 			lua_pushlstring(L, v->u.c.keys[i], v->u.c.keylens[i]);
-			ljson_push(L, &v->u.c.items[i]);
+			if (hide && x->type == JSON_STRING &&
+			    lsecret_is_secret_key(v->u.c.keys[i]))
+				lsecret_push(L, x->u.str.s, x->u.str.len);
+			else
+				push(L, x, hide);
 			lua_rawset(L, -3);
 		}
 		break;

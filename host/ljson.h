@@ -22,6 +22,10 @@ int luaopen_tcrun_json(lua_State *L);
  * light userdata), arrays with the array metatable.  Raises only on memory
  * errors, so callers that own v must call it under a protected call. */
 void ljson_push(lua_State *L, const struct json_value *v);
+/* The same, but a string under one of the host's secret field names
+ * (lsecret.h) becomes an opaque secret at once: its text never exists as
+ * a Lua string (which Lua would free without wiping). */
+void ljson_push_hiding(lua_State *L, const struct json_value *v);
 
 /* Appends the value at idx to out as compact JSON, object keys sorted
  * bytewise.  Never raises: returns 0, or -1 with a one-line reason in err

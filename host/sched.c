@@ -134,6 +134,11 @@ void sched_wake(struct task *t)
 	enqueue(t);
 }
 
+void *sched_abandon_data(struct task *t, void (*fn)(void *))
+{
+	return t->abandon == fn ? t->abandon_ud : NULL;
+}
+
 void sched_on_abandon(struct task *t, void (*fn)(void *), void *ud)
 {
 	t->abandon = fn;

@@ -54,6 +54,10 @@ void sched_wake(struct task *t);
 /* Marks t as waiting until ms from now. */
 void sched_sleep(struct task *t, double ms);
 
+/* The ud of t's abandon hook when that hook is fn, else NULL: a call made
+ * inside another call's wait finds the outer one to abandon it too. */
+void *sched_abandon_data(struct task *t, void (*fn)(void *));
+
 /* fn(ud) is called if t is abandoned (interrupt) before it finishes or the
  * hook is cleared (fn NULL), whether t is then waiting, sleeping or ready:
  * it frees what t holds outside Lua and records what it leaves undone. */

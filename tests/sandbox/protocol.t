@@ -133,7 +133,8 @@ with Sandbox() as sb:
 
 help_text = subprocess.run([sys.executable, TCSANDBOX, "--help"], capture_output=True, text=True)
 flags = ["--port", "--state", "--latency-ms", "--fault-rate", "--reset-rate", "--rate-limit",
-         "--consistency-delay-ms", "--async-delay-ms", "--tcb-limits", "--members"]
+         "--consistency-delay-ms", "--async-delay-ms", "--tcb-limits", "--members",
+         "--organization"]
 t.ok(help_text.returncode == 0 and all(f in help_text.stdout for f in flags),
      "--help exits 0 and documents every flag", help_text.stdout)
 proc = subprocess.Popen([sys.executable, TCSANDBOX, "--port", "0"], stdout=subprocess.PIPE,
