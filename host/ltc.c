@@ -260,6 +260,8 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 	lua_setfield(L, -2, "region");
 	lua_pushinteger(L, cfg->parallel);
 	lua_setfield(L, -2, "parallel");
+	lua_pushboolean(L, msg_verbosity >= 2);
+	lua_setfield(L, -2, "verbose");
 	lua_pushliteral(L, TCRUN_VERSION);
 	lua_setfield(L, -2, "version");
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);

@@ -66,8 +66,9 @@ static const char usage_text[] =
 "  0    the script succeeded\n"
 "  1    the script reported failures (it returned false)\n"
 "  2    usage or configuration error (bad option, no script, no or wrong\n"
-"       credentials, bad or unreachable endpoint, bad region, unwritable\n"
-"       journal or output folder, invalid roster or business unit)\n"
+"       credentials, credentials of another account than accounts.lua\n"
+"       says, bad or unreachable endpoint, bad region, unwritable journal\n"
+"       or output folder, invalid roster, business unit or accounts.lua)\n"
 "  3    runtime error (script error, unhandled API error)\n"
 "  130  interrupted (SIGINT or SIGTERM)\n";
 

@@ -47,7 +47,8 @@ end)
 if run.accounts and not run.plan.dry_run then
   local most, where = run.accounts:longest_session()
   tc.log(("role sessions issued before this run stay valid until they end: at most %d minutes "
-          .. "(%s; role_session_seconds in accounts.lua)"):format(most // 60, where or "no role"))
+          .. "(the longest maximum session of the tcrun-<role> roles, %s; role_session_seconds "
+          .. "in accounts.lua)"):format(most // 60, where or "none found"))
 end
 
 -- 4. The plan, or the report.

@@ -74,7 +74,9 @@ local function check(t, schema, where, problems)
   for _, k in ipairs(keys) do
     local rule = schema[k]
     if not rule then
-      problems[#problems + 1] = ("%sunknown setting '%s'"):format(where, k)
+      local near = units.nearest(k, schema)
+      problems[#problems + 1] = ("%sunknown setting '%s'%s"):format(where, k,
+        near and (" (did you mean '" .. near .. "'?)") or "")
     elseif not rule[1](t[k]) then
       problems[#problems + 1] = ("%s'%s' is not %s"):format(where, k, rule[2])
     end
@@ -107,7 +109,9 @@ function M.read(path)
           (t.organization == false and "" or " or the 'name' of its Organization member")
       end
       if s.uin and s.uin == t.hub then
-        problems[#problems + 1] = where .. "is the hub itself; a spoke is an account of its own"
+        problems[#problems + 1] = ("'hub' and environment '%s' are both account %s: the hub "
+          .. "(tcrun's own account, holding the people) and each environment are accounts of "
+          .. "their own"):format(env, s.uin)
       end
       for key, seen in pairs({ uin = uins, name = names }) do
         local v = s[key]
@@ -160,16 +164,66 @@ local function mismatch(cfg, msg)
   tc.config_error(("%s: %s; fix it before running anything (nothing was written)"):format(cfg.path, msg))
 end
 
+-- The hub must manage an Organization.
+local function check_organization(cfg)
+  local ok, org = pcall(tc.call, "organization", "DescribeOrganization")
+  if not ok then
+    if api.is_code(org, "ResourceNotFound.OrganizationNotExist") then
+      mismatch(cfg, ("the hub, account %s, is in no Organization: create one (Tencent Cloud "
+                     .. "Organization console), or set organization = false"):format(cfg.hub))
+    end
+    error(org, 0)
+  end
+  if not org.IsManager then
+    mismatch(cfg, ("the hub, account %s, is a member of Organization %s, not its management "
+                   .. "account (%s)"):format(cfg.hub, tostring(org.OrgId), tostring(org.HostUin)))
+  end
+  return org
+end
+
+local function label(m)
+  return ("account %s ('%s')"):format(tostring(m.MemberUin), m.Name)
+end
+
+-- The members tagged with each environment, by environment.
+local function by_environment(by_uin)
+  local tagged = {}
+  for _, m in pairs(by_uin) do
+    local env = m.tags.environment
+    if env then
+      tagged[env] = tagged[env] or {}
+      table.insert(tagged[env], m)
+    end
+  end
+  for _, list in pairs(tagged) do
+    table.sort(list, function(a, b) return a.MemberUin < b.MemberUin end)
+  end
+  return tagged
+end
+
 -- Checks what the Organization says against the configuration and fills
 -- in the UIN of spokes named only by member name.  missing_ok: spokes not
 -- yet made are left without a uin (setup_accounts.lua makes them).
 local function check_members(cfg, spokes, missing_ok)
   local by_uin, by_name = members()
+  local tagged = by_environment(by_uin)
   for _, s in ipairs(spokes) do
+    local list = tagged[s.env] or {}
+    if #list > 1 then
+      local names = {}
+      for _, m in ipairs(list) do names[#names + 1] = label(m) end
+      mismatch(cfg, ("%d members are tagged environment=%s in the Organization: %s; untag the "
+                     .. "ones that are not %s"):format(#list, s.env, table.concat(names, ", "), s.env))
+    end
     local named = s.name and by_name[s.name]
+    local pinned = s.uin and by_uin[s.uin]
     if s.uin and named and tostring(named.MemberUin) ~= s.uin then
       mismatch(cfg, ("%s is account %s, but the Organization's member '%s' is account %s")
                       :format(s.env, s.uin, s.name, tostring(named.MemberUin)))
+    end
+    if pinned and s.name and not named then
+      mismatch(cfg, ("%s is account %s and member '%s', but the Organization calls account %s '%s'")
+                      :format(s.env, s.uin, s.name, s.uin, pinned.Name))
     end
     s.uin = s.uin or (named and tostring(named.MemberUin))
     local m = s.uin and by_uin[s.uin]
@@ -177,15 +231,18 @@ local function check_members(cfg, spokes, missing_ok)
       mismatch(cfg, ("%s is account %s, which is not a member of the hub's Organization")
                       :format(s.env, s.uin))
     end
-    local tagged = m and m.tags.environment
-    if tagged and tagged ~= s.env then
-      local other
-      for uin, x in pairs(by_uin) do
-        if x.tags.environment == s.env then other = uin end
-      end
+    local own = list[1]
+    if m and m.tags.environment and m.tags.environment ~= s.env then
       mismatch(cfg, ("%s is account %s, but that account is tagged environment=%s in the "
-                     .. "Organization%s"):format(s.env, s.uin, tagged,
-                     other and (" and " .. s.env .. " is account " .. other) or ""))
+                     .. "Organization%s"):format(s.env, s.uin, m.tags.environment,
+                     own and (" and " .. s.env .. " is " .. label(own)) or ""))
+    end
+    if own and tostring(own.MemberUin) ~= s.uin then
+      -- A misspelt name must not make a second account for s.env.
+      mismatch(cfg, ("%s is %s, but %s is tagged environment=%s in the Organization")
+                      :format(s.env, s.uin and ("account " .. s.uin)
+                                or ("member '" .. s.name .. "', which does not exist"),
+                              label(own), s.env))
     end
     s.member = m
     if not s.uin and not missing_ok then
@@ -231,7 +288,10 @@ function M.open(opts)
     if type(e) == "table" and e.code == "ClientError.WrongAccount" then tc.config_error(e.message) end
     error(e, 0)
   end
-  if cfg.organization then check_members(cfg, self.order, opts.setup) end
+  if cfg.organization then
+    self.org = check_organization(cfg)
+    check_members(cfg, self.order, opts.setup)
+  end
   -- setup_accounts.lua enters each spoke itself, once it is ready.
   if not opts.setup then
     for _, s in ipairs(self.order) do self:enter(s) end
@@ -268,16 +328,17 @@ function M.role_name(role)
   return "tcrun-" .. role
 end
 
--- The longest maximum session of the roles people assume (tcrun-<role>
--- in every spoke), in seconds, as the spokes say; and the role that has
--- it ("dev:tcrun-admin").  Offboarding cannot end a session already
--- issued: CAM has no call for that, so this is how long one can last.
+-- The longest maximum session among the roles people assume
+-- (tcrun-<role> in every spoke), in seconds, as the spokes say, and the
+-- role that has it ("dev:tcrun-admin"): a bound on how long a session
+-- issued before offboarding can last (CAM has no call to end one).
 function M:longest_session()
   local most, where = 0, nil
   for _, s in ipairs(self.order) do
     for _, role in ipairs(roster.ROLES) do
       local ok, r = pcall(tc.call, "cam", "GetRole", { RoleName = M.role_name(role) },
                           { account = s.account })
+      if not ok and not api.is_code(r, "ResourceNotFound") then error(r, 0) end
       local d = ok and r.RoleInfo and r.RoleInfo.SessionDuration or 0
       if d > most then most, where = d, s.env .. ":" .. M.role_name(role) end
     end

@@ -208,13 +208,17 @@ function M.roles(accts, key, e)
           end
         end
       elseif want[name] then
-        wrong[#wrong + 1] = ("cannot assume %s (%s)"):format(name, tostring(r.code or r))
+        wrong[#wrong + 1] = ("cannot assume %s (%s%s)"):format(name, tostring(r.code or r),
+          api.is_code(r, "ResourceNotFound") and ": run setup_accounts.lua" or "")
       elseif not is_denied(r) then
         error(r, 0)
       end
     end
   end
-  if #wrong > 0 then error(table.concat(wrong, "; "), 0) end
+  if #wrong > 0 then
+    error(("%s (could assume: %s)"):format(table.concat(wrong, "; "),
+                                          #got > 0 and table.concat(got, ", ") or "nothing"), 0)
+  end
   return "pass", { roles = table.concat(got, ";") }
 end
 

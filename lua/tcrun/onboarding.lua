@@ -37,7 +37,8 @@ local planned, is_planned = plan.planned, plan.is_planned
 -- before trying again.  Returns the Response (nil under a dry run), or
 -- find()'s answer and true.
 local function create(ctx, who, service, action, params, opts, find)
-  local o = { region = opts and opts.region, account = opts and opts.account, idempotent = false }
+  local o = { region = opts and opts.region, account = opts and opts.account,
+              in_account = opts and opts.in_account, idempotent = false }
   for attempt = 1, 5 do
     local ok, r = pcall(ctx.plan.write, ctx.plan, who, service, action, params, o)
     if ok then return r end

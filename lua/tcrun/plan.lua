@@ -39,13 +39,14 @@ end
 -- Makes the write call and returns its Response, or records it under a dry
 -- run and returns nil.  who groups writes in the printed plan; opts are
 -- tc.call's, plus note: words for a reader of the plan (names where the
--- call has ids).
+-- call has ids), and in_account: the account a dry run names for a write
+-- into an account it would make (no account object exists yet).
 function M:write(who, service, action, params, opts)
-  local note
-  if opts and opts.note then
-    note = opts.note
+  local note, in_account
+  if opts and (opts.note or opts.in_account) then
+    note, in_account = opts.note, opts.in_account
     local o = {}
-    for k, v in pairs(opts) do if k ~= "note" then o[k] = v end end
+    for k, v in pairs(opts) do if k ~= "note" and k ~= "in_account" then o[k] = v end end
     opts = o
   end
   if not self.dry_run then return tc.call(service, action, params, opts) end
@@ -56,7 +57,7 @@ function M:write(who, service, action, params, opts)
     self.whos[#self.whos + 1] = who
   end
   -- The account it would go to, when the run has several.
-  local acct = opts and opts.account or tc.default_account()
+  local acct = in_account or opts and opts.account or tc.default_account()
   list[#list + 1] = { service = service, action = action, params = params,
                       region = opts and opts.region, note = note,
                       account = acct and tostring(acct) }
@@ -79,14 +80,17 @@ end
 
 -- A copy of v fit to print: secrets and values under the host's secret
 -- field names as "***", planned ids by name, long strings (policy
--- documents, scripts) cut short.
+-- documents, scripts) cut short, except policy documents under -v (a
+-- reviewer must see what a trust or permission policy will say).
 local secret_field = {}
 for _, k in ipairs(tc.secret_fields()) do secret_field[k] = true end
+
+local DOCUMENT = { PolicyDocument = true, Content = true }
 
 local function printable(v, key)
   if secret_field[key] or tc.is_secret(v) then return "***" end
   if M.is_planned(v) then return tostring(v) end
-  if type(v) == "string" and #v > 80 then
+  if type(v) == "string" and #v > 80 and not (tc.verbose and DOCUMENT[key]) then
     return v:sub(1, (utf8.offset(v, 49) or 49) - 1) .. ("... (%d bytes)"):format(#v)
   end
   if type(v) ~= "table" then return v end

@@ -9,6 +9,7 @@
 local tc = require "tc"
 local api = require "tcrun.api"
 local accounts = require "tcrun.accounts"
+local json = require "tcrun.json"
 local onboarding = require "tcrun.onboarding"
 local plan = require "tcrun.plan"
 local policy = require "tcrun.policy"
@@ -46,12 +47,38 @@ local function tags(env)
   return { { TagKey = "environment", TagValue = env }, { TagKey = "managed-by", TagValue = api.MANAGED } }
 end
 
+-- Whether the Organization has deployed tcrun's role in member uin.
+local function deployed(ctx, uin)
+  for _, i in ipairs(api.org_pages("DescribeOrganizationMemberAuthIdentities",
+                                   { MemberUin = tonumber(uin) })) do
+    if i.IdentityRoleName == ctx.accounts.cfg.role and i.Status == 1 then return true end
+  end
+  return false
+end
+
+-- Waits until tcrun's role in s is deployed (a created member takes a
+-- while).  A dry run does not wait: it marks s pending, and the spoke's
+-- writes are planned as for a new account.
+local function wait_deployed(ctx, s)
+  if ctx.accounts.cfg.role ~= accounts.DEFAULT_ROLE or deployed(ctx, s.uin) then return end
+  if ctx.plan.dry_run then
+    s.pending = true
+    return
+  end
+  api.wait("the member access role in " .. s.env, function()
+    if deployed(ctx, s.uin) then return true end
+  end, 1800, 15)
+end
+
 -- The member account of spoke s: made by the Organization when missing
 -- (in the environment's node), then waited for until tcrun's role there
 -- is deployed.  { uin }.
 function M.member(ctx, s)
   if not ctx.org then return "not managed", { uin = s.uin } end
-  if s.member then return "exists", { uin = s.uin } end
+  if s.member then
+    wait_deployed(ctx, s)
+    return s.pending and "deploying" or "exists", { uin = s.uin }
+  end
   local node = M.node(ctx, s.env)
   local r = onboarding.create(ctx, s.env, "organization", "CreateOrganizationMember",
     { Name = s.name, AccountName = s.name, PolicyType = "Financial", PermissionIds = { 1, 2 },
@@ -62,18 +89,15 @@ function M.member(ctx, s)
       local m = by_name[s.name]
       return m and { Uin = m.MemberUin }
     end)
+  -- Made in its node, with its tags: nothing to move or tag after.
+  s.member = { NodeId = node, tags = { environment = s.env, ["managed-by"] = api.MANAGED } }
   if not r then
-    s.uin = planned("account " .. s.env)
+    s.uin, s.pending = planned("account " .. s.env), true
     return "planned", { uin = s.uin }
   end
   s.uin = tostring(r.Uin)
-  s.member = { MemberUin = r.Uin, NodeId = node, tags = { environment = s.env } }
-  -- Created members take a while before their access role works.
-  ctx.plan:wait("the member access role in " .. s.env, function()
-    for _, i in ipairs(api.org_pages("DescribeOrganizationMemberAuthIdentities", { MemberUin = r.Uin })) do
-      if i.IdentityRoleName == ctx.accounts.cfg.role and i.Status == 1 then return true end
-    end
-  end, 1800, 15)
+  s.member.MemberUin = r.Uin
+  wait_deployed(ctx, s)
   return "created", { uin = s.uin }
 end
 
@@ -84,7 +108,7 @@ function M.node(ctx, name)
   local r = ctx.plan:write("(organization)", "organization", "AddOrganizationNode",
     { ParentNodeId = ctx.org.RootNodeId, Name = name, Remark = "tcrun: the " .. name .. " environment" },
     { idempotent = false })
-  ctx.nodes[name] = { NodeId = r and r.NodeId or planned("node " .. name), Name = name }
+  ctx.nodes[name] = { NodeId = r and r.NodeId or planned("node " .. name), Name = name, made = true }
   return ctx.nodes[name].NodeId
 end
 
@@ -92,7 +116,9 @@ end
 function M.place(ctx, s)
   if not ctx.org then return nil end
   local node = M.node(ctx, s.env)
-  if s.member and s.member.NodeId == node then return "exists" end
+  if s.member and s.member.NodeId == node then
+    return ctx.nodes[s.env].made and ctx.plan:outcome("created") or "exists"
+  end
   ctx.plan:write(s.env, "organization", "MoveOrganizationNodeMembers",
     { NodeId = node, MemberUin = { tonumber(s.uin) or s.uin } },
     { note = ("account %s into node %s"):format(tostring(s.uin), s.env) })
@@ -167,32 +193,46 @@ end
 
 -- Enters the spoke: tcrun's role assumed and the account checked.
 function M.enter(ctx, s)
-  if plan.is_planned(s.uin) then return "planned" end
+  if s.pending then return "planned" end
   ctx.accounts:enter(s)
   return "checked"
 end
 
+-- The principals a trust policy admits, for a note: "a, b" or "nobody".
+local function principals(doc)
+  local d = json.decode(doc or "")
+  local out = {}
+  for _, st in ipairs(type(d) == "table" and d.statement or {}) do
+    local q = type(st.principal) == "table" and st.principal.qcs or {}
+    for _, p in ipairs(type(q) == "table" and q or { q }) do out[#out + 1] = tostring(p) end
+  end
+  return #out > 0 and table.concat(out, ", ") or "nobody"
+end
+
 -- In the spoke, for every role: the policy tcrun-role-<role> rendered
 -- from policies/role-<role>.json, and the role tcrun-<role> trusting the
--- hub, with that policy, a short maximum session and console login.
+-- hub, with exactly that policy (others attached by hand are detached), a
+-- short maximum session and console login.  A dry run for an account not
+-- there yet plans them all, named by the account it would make.
 function M.roles(ctx, s)
-  if plan.is_planned(s.uin) then return "planned" end
-  local o = { account = s.account }
+  local o = s.pending and { in_account = ("%s (%s)"):format(s.env, tostring(s.uin)) }
+            or { account = s.account }
   local cfg = ctx.accounts.cfg
-  local pctx = { plan = ctx.plan, policies = api.policies_by_name(o) }
+  local pctx = { plan = ctx.plan, policies = s.pending and {} or api.policies_by_name(o) }
   local trust = assert(policy.render(ctx.home .. "/policies/trust-hub.json", { hub_uin = cfg.hub }))
   local words = {}
   for _, role in ipairs(roster.ROLES) do
     local name = accounts.role_name(role)
     local doc = assert(policy.render(ctx.home .. "/policies/role-" .. role .. ".json", { environment = s.env }))
-    local pid, pword = onboarding.ensure_policy(pctx, s.env, "tcrun-role-" .. role, doc,
-                                                ("tcrun: %s in %s"):format(role, s.env), o)
-    local ok, got = pcall(tc.call, "cam", "GetRole", { RoleName = name }, o)
-    if not ok and not api.is_code(got, "ResourceNotFound") and not api.is_code(got, "InvalidParameter.RoleNotExist") then
-      error(got, 0)
+    local pid, word = onboarding.ensure_policy(pctx, s.env, "tcrun-role-" .. role, doc,
+                                               ("tcrun: %s in %s"):format(role, s.env), o)
+    local info
+    if not s.pending then
+      local ok, got = pcall(tc.call, "cam", "GetRole", { RoleName = name }, o)
+      if not ok and not api.is_code(got, "ResourceNotFound") then error(got, 0) end
+      info = ok and got.RoleInfo
     end
-    local info = ok and got.RoleInfo
-    local word = pword
+    local function changed(w) if word ~= "created" then word = ctx.plan:outcome(w) end end
     if not info then
       ctx.plan:write(s.env, "cam", "CreateRole",
         { RoleName = name, PolicyDocument = trust, ConsoleLogin = 1,
@@ -201,29 +241,39 @@ function M.roles(ctx, s)
       word = ctx.plan:outcome("created")
     else
       if not policy.same(info.PolicyDocument, trust) then
-        ctx.plan:write(s.env, "cam", "UpdateAssumeRolePolicy", { RoleName = name, PolicyDocument = trust }, o)
-        word = ctx.plan:outcome("updated")
+        ctx.plan:write(s.env, "cam", "UpdateAssumeRolePolicy", { RoleName = name, PolicyDocument = trust },
+          { account = s.account, note = ("%s's trust policy admitted %s"):format(name, principals(info.PolicyDocument)) })
+        changed("repaired")
       end
       if info.SessionDuration ~= cfg.role_session_seconds then
         ctx.plan:write(s.env, "cam", "UpdateRoleSessionDuration",
-          { RoleName = name, SessionDuration = cfg.role_session_seconds }, o)
-        word = ctx.plan:outcome("updated")
+          { RoleName = name, SessionDuration = cfg.role_session_seconds },
+          { account = s.account, note = ("%s's maximum session was %s s"):format(name, tostring(info.SessionDuration)) })
+        changed("repaired")
       end
     end
     local attached = false
-    if info and not plan.is_planned(pid) then
+    if info then
       for _, p in ipairs(api.cam_pages("ListAttachedRolePolicies", { RoleName = name }, "List", 100, o)) do
-        if p.PolicyId == pid then attached = true end
+        if p.PolicyId == pid then
+          attached = true
+        else
+          ctx.plan:write(s.env, "cam", "DetachRolePolicy", { PolicyId = p.PolicyId, DetachRoleName = name },
+            { account = s.account, note = ("%s on %s is not tcrun's"):format(tostring(p.PolicyName), name) })
+          changed("repaired")
+        end
       end
     end
     if not attached then
       ctx.plan:write(s.env, "cam", "AttachRolePolicy", { PolicyId = pid, AttachRoleName = name }, o)
-      if word == "exists" then word = ctx.plan:outcome("updated") end
+      if info then changed("repaired") end
     end
     words[word] = true
   end
-  return words.created and ctx.plan:outcome("created") or words.updated and ctx.plan:outcome("updated")
-         or "exists"
+  for _, w in ipairs({ "planned", "created", "repaired", "updated" }) do
+    if words[w] then return w end
+  end
+  return "exists"
 end
 
 return M

@@ -136,10 +136,10 @@ M.SETTINGS = {
   hooks = hooks,
 }
 
--- The known setting nearest to name (a likely typo), or nil.
-local function nearest(name)
+-- The key of known (a table) nearest to name (a likely typo), or nil.
+function M.nearest(name, known)
   local best, dist = nil, 3
-  for k in pairs(M.SETTINGS) do
+  for k in pairs(known) do
     -- Levenshtein distance, small strings only.
     local prev = {}
     for j = 0, #k do prev[j] = j end
@@ -163,7 +163,7 @@ local function unknown_keys(t)
   for _, k in ipairs(sorted_keys(t)) do
     k = tostring(k)
     if not M.SETTINGS[k] then
-      local near = nearest(k)
+      local near = M.nearest(k, M.SETTINGS)
       bad[#bad + 1] = ("unknown setting '%s'%s"):format(k, near and (" (did you mean '" .. near .. "'?)") or "")
     end
   end

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from account import events, reports, state_dir  # noqa: E402
@@ -41,6 +42,22 @@ def write_count(sb):
     """Write events in the hub's CloudAudit, AssumeRole aside (it lends
     credentials and changes nothing)."""
     return sum(1 for e in events(sb) if e["name"] != "sts.AssumeRole")
+
+
+def writes_in(sb, account):
+    """Write events in a member account's own CloudAudit (as its root)."""
+    now = int(time.time())
+    n, token = 0, None
+    while True:
+        p = {"StartTime": now - 86400, "EndTime": now + 3600, "MaxResults": 50,
+             "LookupAttributes": [{"AttributeKey": "ActionType", "AttributeValue": "Write"}]}
+        if token:
+            p["NextToken"] = token
+        r = sb.call("cloudaudit", "LookUpEvents", p, account=account, region="ap-guangzhou")
+        n += sum(1 for e in r["Events"] if e["EventName"] != "AssumeRole")
+        token = r.get("NextToken")
+        if r.get("ListOver") or not token:
+            return n
 
 
 def attempt(c, *a, **kw):
@@ -110,6 +127,35 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
     t.eq(write_count(sb), w1, "and writes nothing in the hub")
     t.eq(json.dumps([sorted(sb.world(u)["roles"]) for u in uin.values()]), snapshot,
          "nor in the spokes")
+
+    # A policy attached by hand to a tcrun role is taken off again.
+    dev_admin = [p for p in sb.call("cam", "ListPolicies", {"Scope": "QCS", "Keyword": "AdministratorAccess"},
+                                    account=uin["dev"])["List"] if p["PolicyName"] == "AdministratorAccess"][0]
+    sb.call("cam", "AttachRolePolicy", {"PolicyId": dev_admin["PolicyId"], "AttachRoleName": "tcrun-viewer"},
+            account=uin["dev"])
+    r = run(good, "-v", "--dry-run", "setup_accounts.lua")
+    t.like(r.out, "# AdministratorAccess on tcrun-viewer is not tcrun's",
+           "the plan says which policy is not tcrun's")
+    r = run(good, "setup_accounts.lua", "--out", os.path.join(tmp, "setup"))
+    t.like(r.out, "roles        exists 3, repaired 1", "the repair is counted")
+    t.eq(sorted(x["RoleName"] for x in sb.world(uin["dev"])["roles"].values()
+                if x["RoleName"].startswith("tcrun-")
+                and dev_admin["PolicyId"] in map(int, x["policies"])),
+         [], "and AdministratorAccess is no longer on any tcrun role in dev")
+
+    # A misspelt name must not make a second account for dev.
+    typo = config(os.path.join(tmp, "typo"), sb.owner_uin,
+                  {e: (uin[e], "acme-" + e) for e in ENVS})
+    with open(os.path.join(typo, "accounts.lua")) as f:
+        text = f.read().replace('dev = { uin = "%d", name = "acme-dev" }' % uin["dev"],
+                                'dev = { name = "acme-devv" }')
+    with open(os.path.join(typo, "accounts.lua"), "w") as f:
+        f.write(text)
+    r = run(typo, "setup_accounts.lua", "--out", os.path.join(tmp, "wrong-out"))
+    t.eq(r.rc, 2, "a misspelt member name: exit 2")
+    t.like(r.err, "account %d ('acme-dev') is tagged environment=dev" % uin["dev"],
+           "naming the member that is dev's")
+    t.eq(len(sb.member_uins()), 4, "and no second account is made")
 
     # 2. People: onboarding into the hub.
     r = run(good, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "on"))
@@ -230,4 +276,38 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
     t.eq(r.rc, 2, "credentials of another hub than configured: exit 2")
     t.like(r.err, "belong to account %d, but the configuration says hub is account 100000000002"
            % sb.owner_uin, "naming both UINs")
+# A new Organization: the dry run plans what the real run does, in the
+# accounts the real run makes; a hub in no Organization is a setup error.
+with Sandbox("--async-delay-ms", "100", "--organization") as sb:
+    names = config(os.path.join(tmp, "names"), sb.owner_uin, {})
+    with open(os.path.join(names, "accounts.lua"), "w") as f:
+        f.write('return { hub = "%d", environments = { dev = { name = "acme-dev" }, '
+                'prod = { name = "acme-prod" } } }\n' % sb.owner_uin)
+    env = {"TENCENTCLOUD_SECRET_ID": sb.secret_id, "TENCENTCLOUD_SECRET_KEY": sb.secret_key,
+           "TENCENTCLOUD_REGION": "ap-guangzhou",
+           "TCRUN_JOURNAL_DIR": os.path.join(tmp, "journal2"), "TCRUN_STATE_DIR": state_dir(sb)}
+    r = tcrun("--endpoint", sb.url, "--config", names, "-v", "--dry-run", "setup_accounts.lua",
+              env=env, tap=t, secrets=[sb.secret_key])
+    t.eq(r.rc, 0, "dry run of a first setup")
+    t.like(r.out, '"PolicyDocument":"{\\"statement\\":[{\\"action\\":[\\"name/sts:AssumeRole\\"],'
+           '\\"effect\\":\\"allow\\",\\"principal\\":{\\"qcs\\":[\\"qcs::cam::uin/%d:root\\"]}}]'
+           % sb.owner_uin, "-v shows a trust policy whole: whom it admits")
+    planned = int(r.out.split("dry run: ")[1].split()[0])
+    t.like(r.out, "cam.CreateRole", "it plans the roles in accounts not made yet")
+    t.like(r.out, "in account prod ((new account prod))", "naming the account it would make")
+    r = tcrun("--endpoint", sb.url, "--config", names, "setup_accounts.lua", "--out",
+              os.path.join(tmp, "names-out"), env=env, tap=t, secrets=[sb.secret_key], timeout=300)
+    t.eq(r.rc, 0, "the real first setup creates both members and sets them up")
+    made = write_count(sb) + sum(writes_in(sb, u) for u in sb.member_uins().values())
+    t.eq(made, planned, "the real run made exactly the %d writes the dry run planned" % planned)
+
+with Sandbox() as sb:
+    env = {"TENCENTCLOUD_SECRET_ID": sb.secret_id, "TENCENTCLOUD_SECRET_KEY": sb.secret_key,
+           "TCRUN_STATE_DIR": state_dir(sb)}
+    r = tcrun("--endpoint", sb.url, "--config", os.path.join(tmp, "names"), "onboard.lua", ROSTER,
+              env=env, tap=t, secrets=[sb.secret_key])
+    t.eq(r.rc, 2, "a hub in no Organization: exit 2")
+    t.like(r.err, "is in no Organization: create one", "saying what to do")
+    t.ok("Traceback" not in r.err and "stack traceback" not in r.err and len(r.err.strip().splitlines()) == 1,
+         "in one line", r.err)
 t.done()
