@@ -29,6 +29,19 @@ Several accounts (hub and spokes):
         w["roles"], w["users"], w["policies"], w["tmpkeys"]      # see store.fresh()
         sb.org()                    # the Organization's saved state (or None)
 
+Setting what the public API cannot produce (the control channel, POST
+/tcsandbox/control signed with the hub's root key; `when` is unix seconds):
+
+    sb.set_last_login(uin, when, ip=None)   # GetUser RecentlyLoginTime/IP; when=0 clears
+    sb.set_key_last_used(secret_id, when)   # GetSecurityLastUsed (one-day lag)
+    sb.set_created("user", uin, when)       # ListUsers CreateTime
+    sb.set_created("key", secret_id, when)  # ListAccessKeys CreateTime
+    sb.set_mfa(uin, phone=1, action={"Stoken": 1})   # DescribeSafeAuthFlagColl
+    sb.add_audit_event(event_name="AttachUserPolicy", uin=sub_uin,
+                       error_code="AuthFailure.UnauthorizedOperation",
+                       when=time.time() - 3 * 86400, resources=[("cam:user", "bob")])
+    sb.control("SetCreated", {...})          # the raw operation (tcsb/control.py)
+
 members=... passes --members: accounts the Organization created earlier, in
 its root department, with OrganizationAccessControlRole ready.  The k-th
 member's UIN is 100000000001 + k * 10000000.  A member's root key is a
@@ -184,6 +197,74 @@ class Sandbox:
             secret_id, secret_key = self.member_key(account)
         return tc3client.call(self.url, service, action, params or {},
                               secret_id or self.secret_id, secret_key or self.secret_key, **kw)
+
+    def control(self, op, body=None):
+        """One control-channel operation (tests/sandbox/tcsb/control.py);
+        returns the answer's fields or raises tc3client.ApiError."""
+        from urllib.parse import urlsplit
+        import http.client
+        headers, data = tc3client.request("tcsandbox", op, body or {}, self.secret_id,
+                                          self.secret_key, version="control",
+                                          host="tcsandbox.control")
+        u = urlsplit(self.url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        try:
+            conn.request("POST", "/tcsandbox/control", body=data, headers=headers)
+            raw = conn.getresponse().read()
+        finally:
+            conn.close()
+        return tc3client._parse(raw)
+
+    def set_last_login(self, uin, when, ip=None):
+        """A sub-user's last console login (GetUser RecentlyLoginTime and
+        RecentlyLoginIP); when=0 makes it "never"."""
+        return self.control("SetLastLogin", {"Uin": int(uin), "Time": when, "Ip": ip or ""})
+
+    def set_key_last_used(self, secret_id, when):
+        """A permanent key was last used at `when` (earlier uses forgotten);
+        GetSecurityLastUsed shows it from the next China-time day on."""
+        return self.control("SetKeyLastUsed", {"SecretId": secret_id, "Time": when})
+
+    def set_created(self, kind, ident, when):
+        """The creation time of a user (kind "user", ident = UIN) or a key
+        (kind "key", ident = SecretId)."""
+        ident = int(ident) if kind == "user" else ident
+        return self.control("SetCreated", {"Kind": kind, "Id": ident, "Time": when})
+
+    MFA_ARGS = {"phone": "Phone", "token": "Token", "stoken": "Stoken", "wechat": "Wechat",
+                "custom": "Custom", "mail": "Mail", "u2f_token": "U2FToken",
+                "passkey": "Passkey"}
+
+    def set_mfa(self, uin, action=None, **flags):
+        """A sub-user's console-login MFA (DescribeSafeAuthFlagColl LoginFlag):
+        keyword flags phone, token, stoken, wechat, custom, mail, u2f_token,
+        passkey (0/1, the rest 0).  action={"Phone": 1, ...} also sets
+        ActionFlag (sensitive-operation protection) with the SDK's names."""
+        bad = set(flags) - set(self.MFA_ARGS)
+        if bad:
+            raise TypeError("set_mfa: unknown flags %s" % sorted(bad))
+        body = {"Uin": int(uin),
+                "LoginFlag": {self.MFA_ARGS[k]: int(v) for k, v in flags.items()}}
+        if action is not None:
+            body["ActionFlag"] = {k: int(v) for k, v in action.items()}
+        return self.control("SetMfa", body)
+
+    def add_audit_event(self, account=None, event_name="", uin=None, username=None,
+                        error_code="", when=None, write=True, resources=(), service="cam",
+                        secret_id="", region=None, ip=None, sensitive=None, tags=None,
+                        error_message=""):
+        """A CloudAudit event in `account` (default the hub) made by `uin`
+        (default the account's root) at `when` (default now).  error_code ""
+        means success.  resources: [(type, name), ...].  Returns its EventId."""
+        body = {"EventName": event_name, "Service": service, "ErrorCode": error_code or "",
+                "ErrorMessage": error_message, "Write": bool(write), "SecretId": secret_id,
+                "Resources": [list(r) for r in resources]}
+        for k, v in (("Account", account), ("Uin", uin), ("Username", username),
+                     ("Time", when), ("Region", region), ("Ip", ip),
+                     ("Sensitive", sensitive), ("Tags", tags)):
+            if v is not None:
+                body[k] = int(v) if k in ("Account", "Uin") else v
+        return self.control("AddAuditEvent", body)["EventId"]
 
     def member_key(self, uin):
         """The root key pair of member account uin (sandbox-only convenience)."""

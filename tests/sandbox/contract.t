@@ -106,7 +106,13 @@ def scenario(sb):
     O = sb.owner_uin
     c = lambda a, p=None, **kw: run(sb, "cam", a, p, **kw)  # noqa: E731
     u = c("AddUser", {"Name": "carol", "ConsoleLogin": 1, "UseApi": 1, "Email": "c@example.com"})
+    # Sandbox-only control channel: fill what the API cannot set, so the
+    # answers below carry every field with a value.
+    sb.set_last_login(u["Uin"], time.time() - 3600, ip="203.0.113.9")
+    sb.set_key_last_used(u["SecretId"], time.time() - 3 * 86400)
+    sb.set_mfa(u["Uin"], phone=1, action={"Stoken": 1})
     c("GetUser", {"Name": "carol"})
+    c("DescribeSafeAuthFlagColl", {"SubUin": u["Uin"]})
     c("UpdateUser", {"Name": "carol", "Remark": "contract"})
     c("ListUsers")
     c("DescribeSubAccounts", {"FilterSubAccountUin": [u["Uin"]]})

@@ -6,6 +6,17 @@ CreateAccessKey.  An Inactive key is refused at authentication
 (AuthFailure.SecretIdNotFound).  DeleteAccessKey does not require the key to
 be Inactive first (unconfirmed for the real API).  Checked against
 qcs::cam::uin/OWNER:uin/TARGETUIN.
+
+Last use: every call signed with a permanent key records its time
+(record_use).  GetSecurityLastUsed shows it with CAM's documented one-day
+lag: a use is visible from the next China-time day on, so the answer is the
+last use made before today (00:00 China time).  The key keeps two times for
+that: LastUsed (the latest use) and LastUsedBefore (the latest use on a day
+before LastUsed's day).  LastUsedDate is that use's date "YYYY-MM-DD" (China
+time), LastSecretUsedDate the unix seconds of that date's 00:00 China time;
+both are null for a key with no visible use (the SDK says either may be
+null).  Unknown SecretIds are left out of the answer.  At most 10 ids per
+call (the API's documented limit), else InvalidParameter.
 """
 from datetime import datetime
 
@@ -22,6 +33,31 @@ def new_key(data, uin, description, now):
          "Status": "Active", "created": now, "Description": description, "LastUsed": 0}
     data["keys"][k["AccessKeyId"]] = k
     return k
+
+
+def _day(ts):
+    return datetime.fromtimestamp(ts, util.CST).date()
+
+
+def record_use(k, t, replace=False):
+    """Note that key k signed a call at t (replace: forget earlier uses)."""
+    last = k.get("LastUsed") or 0
+    if replace:
+        k["LastUsed"], k["LastUsedBefore"] = t, 0
+        return
+    if last and _day(t) > _day(last):
+        k["LastUsedBefore"] = last
+    if t >= last:
+        k["LastUsed"] = t
+
+
+def visible_use(k, now):
+    """The last use GetSecurityLastUsed may show at now (one-day lag), or 0."""
+    last = k.get("LastUsed") or 0
+    if last and _day(last) < _day(now):
+        return last
+    before = k.get("LastUsedBefore") or 0
+    return before if before and _day(before) < _day(now) else 0
 
 
 def ensure_root_key(data, secret_id, secret_key):
@@ -112,7 +148,12 @@ def GetSecurityLastUsed(ctx):
         k = ctx.data["keys"].get(sid)
         if k is None:
             continue
-        used = k.get("LastUsed") or 0
-        day = datetime.fromtimestamp(used, util.CST).strftime("%Y-%m-%d") if used else ""
-        rows.append({"SecretId": sid, "LastUsedDate": day, "LastSecretUsedDate": int(used)})
+        used = visible_use(k, ctx.now)
+        if not used:
+            rows.append({"SecretId": sid, "LastUsedDate": None, "LastSecretUsedDate": None})
+            continue
+        day = _day(used)
+        start = datetime(day.year, day.month, day.day, tzinfo=util.CST)
+        rows.append({"SecretId": sid, "LastUsedDate": day.strftime("%Y-%m-%d"),
+                     "LastSecretUsedDate": int(start.timestamp())})
     return {"SecretIdLastUsedRows": rows}

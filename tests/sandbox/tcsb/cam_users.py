@@ -1,5 +1,11 @@
 """CAM sub-users: AddUser, GetUser, UpdateUser, DeleteUser, ListUsers,
-DescribeSubAccounts, GetUserAppId, GetAccountSummary.
+DescribeSubAccounts, GetUserAppId, GetAccountSummary, DescribeSafeAuthFlagColl.
+
+Times are China time "YYYY-MM-DD hh:mm:ss" (util.cst).  The sandbox has no
+console, so a user's last login (GetUser RecentlyLoginTime/RecentlyLoginIP,
+DescribeSubAccounts LastLoginTime/LastLoginIp) and its MFA flags
+(DescribeSafeAuthFlagColl) are set only through the control channel
+(control.py); a user who never logged in has "" for both (guessed).
 
 Users are addressed by Name in Get/Update/DeleteUser and by Uin elsewhere,
 as in the real API.  --consistency-delay-ms hides a new user from GetUser.
@@ -14,6 +20,9 @@ from .errors import ApiError
 from .registry import action
 
 MAX_USERS = 1000
+# LoginActionFlag's fields, in the SDK's order (DescribeSafeAuthFlagColl).
+MFA_FIELDS = ("Phone", "Token", "Stoken", "Wechat", "Custom", "Mail", "U2FToken", "Passkey")
+OFFSITE_FIELDS = ("VerifyFlag", "NotifyPhone", "NotifyEmail", "NotifyWechat", "Tips")
 SPECIAL = set(string.punctuation)
 
 
@@ -127,7 +136,13 @@ def GetUser(ctx):
     if ctx.now < u.get("visible_at", 0):
         raise ApiError("ResourceNotFound.UserNotExist",
                        "the sub-user %s does not exist" % u["Name"])
-    return dict(info(u), RecentlyLoginIP="", RecentlyLoginTime="")
+    return dict(info(u), **last_login(u, "RecentlyLoginTime", "RecentlyLoginIP"))
+
+
+def last_login(u, time_field, ip_field):
+    t = u.get("last_login") or 0
+    return {time_field: util.cst(t) if t else "",
+            ip_field: (u.get("last_login_ip") or "") if t else ""}
 
 
 @action("cam", kind="res")
@@ -188,7 +203,7 @@ def DescribeSubAccounts(ctx):
         if u:
             rows.append({"Uin": u["Uin"], "Name": u["Name"], "Uid": u["Uid"],
                          "Remark": u["Remark"], "CreateTime": util.cst(u["created"]),
-                         "UserType": 2, "LastLoginIp": "", "LastLoginTime": ""})
+                         "UserType": 2, **last_login(u, "LastLoginTime", "LastLoginIp")})
     return {"SubAccounts": rows}
 
 
@@ -204,3 +219,15 @@ def GetAccountSummary(ctx):
     return {"Policies": len(d["policies"]), "Roles": len(d["roles"]), "Idps": 0,
             "User": len(d["users"]), "Group": len(d["groups"]), "Member": members,
             "IdentityProviders": 0}
+
+
+@action("cam", kind="res")
+def DescribeSafeAuthFlagColl(ctx):
+    uin = ctx.p["SubUin"]
+    ctx.authorize(user_res(ctx, uin))
+    u = by_uin(ctx.data, uin)
+    ctx.touch("cam:user", u["Name"])
+    mfa = u.get("mfa") or {}
+    flags = {k: {f: int((mfa.get(k) or {}).get(f, 0)) for f in MFA_FIELDS}
+             for k in ("LoginFlag", "ActionFlag")}
+    return dict(flags, OffsiteFlag={f: 0 for f in OFFSITE_FIELDS}, PromptTrust=0)

@@ -10,6 +10,8 @@ Order of checks for a call (the first failure answers):
 Every call, failed or not, becomes a CloudAudit event of the account whose
 key signed it (the management account's when the key is unknown); a
 cross-account AssumeRole is also recorded in the role's account.
+POST /tcsandbox/control is the sandbox-only control channel (control.py):
+never an API call, only for the hub's root key, not recorded.
 Before a call runs, timed Organization transitions (a new member's access
 role) are settled; when that changes anything the state is saved.
 """
@@ -22,7 +24,7 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import auth, organization, registry, spec
+from . import auth, cam_keys, cloudaudit, control, organization, registry, spec
 from .ctx import Ctx, resolve
 from .errors import ApiError
 
@@ -82,6 +84,10 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         if srv.faults.latency:
             time.sleep(srv.faults.latency)
+        if self.path.split("?")[0] == control.PATH:
+            result, rid = control.handle(srv, self.headers, body, self.client_address[0])
+            self._answer(result, rid)
+            return
         rid = str(uuid.uuid4())
         result = call(srv, self.headers, body, self.path, self.client_address[0], rid)
         if srv.faults.reset():
@@ -143,6 +149,7 @@ def call(srv, raw_headers, body, path, ip, rid):
         except (ValueError, UnicodeDecodeError):
             raise ApiError("InvalidParameter", "the request body is not valid JSON")
         params = spec.validate(act.service, act.name, doc)
+        ev["tags"] = cloudaudit.request_tags(params.data)
         if faults.rate_limited(act.service, act.name, now, caller.account):
             raise ApiError("RequestLimitExceeded",
                            "Your current request times equals to `%d` in a second, which exceeds "
@@ -153,7 +160,7 @@ def call(srv, raw_headers, body, path, ip, rid):
         with store.lock:
             key = store.world(caller.account)["keys"].get(signed.secret_id)
             if key is not None:
-                key["LastUsed"] = int(now)
+                cam_keys.record_use(key, int(now))
             c = Ctx(store, cfg, act, params, caller, region, now, rid, ip)
             try:
                 if act.kind == "op":
