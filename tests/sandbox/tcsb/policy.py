@@ -10,17 +10,26 @@ Matching
   action    "service:Action" with "*" anywhere ("tcb:*", "*:Describe*", "*");
             the legacy "name/" prefix is accepted.  Case-sensitive.
   resource  "*" or six segments qcs:project:service:region:account:resource,
-            compared segment by segment with "*" as a wildcard; an empty
-            region in the policy matches every region.  Operation-level
+            compared segment by segment with "*" as a wildcard.  In a policy
+            an empty service means every service, an empty region every
+            region, and an empty account the policy owner's account
+            (uin/<owner>; CAM "resource description").  Operation-level
             actions are checked against the literal "*", which only the
             resource "*" matches.
+  variables ${uin} (the caller) and ${owner_uin} (its root account) are
+            replaced in the last resource segment and in condition values
+            (CAM "policy variables").  The owner and caller come from
+            env["owner_uin"] / env["uin"] or, when a Ctx calls evaluate(),
+            from that Ctx.
   condition {operator: {key: value | [values]}}; every operator and every key
             must hold, any listed value may match.  Keys: qcs:resource_tag and
             qcs:request_tag ("key&value"), qcs:current_time (ISO 8601),
             qcs:ip (CIDR), and in role trust policies sts:external_id (the
-            ExternalId an AssumeRole call passes).  Operators: string_*, date_*, ip_equal,
+            ExternalId an AssumeRole call passes); any other key is looked up
+            in env["context"] (absent from the sandbox's calls).  Operators:
+            string_*, numeric_*, date_*, bool_equal, binary_equal, ip_equal,
             ip_not_equal, null_equal, with the for_any_value: / for_all_value:
-            qualifiers and the _if_exist suffix.  A key with several values
+            qualifiers and the _if_exist suffix (not on null_equal).  A key with several values
             (resource tags): for_all_value: holds when every value passes
             the operator, for_any_value: when one does; with no qualifier a
             plain operator holds when one value matches and a negated one
@@ -29,6 +38,7 @@ Matching
 import ipaddress
 import json
 import re
+import sys
 from datetime import datetime, timezone
 
 from .errors import ApiError
@@ -42,7 +52,7 @@ STRING_OPS = {
     "string_not_like": lambda a, b: _glob(b).fullmatch(a) is not None,
 }
 NEGATED = {"string_not_equal", "string_not_equal_ignore_case",
-           "string_not_like", "ip_not_equal", "date_not_equal"}
+           "string_not_like", "ip_not_equal", "date_not_equal", "numeric_not_equal"}
 DATE_OPS = {
     "date_equal": lambda a, b: a == b,
     "date_not_equal": lambda a, b: a == b,
@@ -53,7 +63,17 @@ DATE_OPS = {
     "date_greater_than_equal": lambda a, b: a >= b,
     "date_not_less_than": lambda a, b: a >= b,
 }
-OPERATORS = set(STRING_OPS) | set(DATE_OPS) | {"ip_equal", "ip_not_equal", "null_equal"}
+NUMERIC_OPS = {
+    "numeric_equal": lambda a, b: a == b,
+    "numeric_not_equal": lambda a, b: a == b,  # negated
+    "numeric_less_than": lambda a, b: a < b,
+    "numeric_less_than_equal": lambda a, b: a <= b,
+    "numeric_greater_than": lambda a, b: a > b,
+    "numeric_greater_than_equal": lambda a, b: a >= b,
+}
+OPERATORS = (set(STRING_OPS) | set(DATE_OPS) | set(NUMERIC_OPS)
+             | {"bool_equal", "binary_equal", "ip_equal", "ip_not_equal", "null_equal"})
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 _globs = {}
 
@@ -69,6 +89,18 @@ def _glob(pattern):
 
 def _as_list(v):
     return v if isinstance(v, list) else [v]
+
+
+def _str(v):
+    """A condition value as text (JSON true/false as "true"/"false")."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _number(v):
+    s = _str(v).strip()
+    return float(s) if _NUMBER.fullmatch(s) else None
 
 
 def _parse_time(s):
@@ -95,6 +127,9 @@ def split_op(op):
     if op not in OPERATORS:
         raise ApiError("InvalidParameter.ConditionTypeError",
                        "unknown condition operator %r" % op)
+    if op == "null_equal" and if_exist:
+        raise ApiError("InvalidParameter.ConditionTypeError",
+                       "null_equal takes no _if_exist suffix")
     return qual, op, if_exist
 
 
@@ -153,17 +188,42 @@ def match_action(patterns, action):
     return any(p == "*" or _glob(p).fullmatch(action) for p in patterns)
 
 
-def match_resource(pattern, resource):
+_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+def substitute(text, env):
+    """Replace ${uin} and ${owner_uin}; other ${...} stay as written."""
+    if not isinstance(text, str) or "${" not in text:
+        return text
+    names = {"uin": env.get("uin"), "owner_uin": env.get("owner_uin")}
+    if names["uin"] is None:
+        names["uin"] = names["owner_uin"]
+
+    def one(m):
+        v = names.get(m.group(1))
+        return m.group(0) if v is None else str(v)
+    return _VAR.sub(one, text)
+
+
+def match_resource(pattern, resource, env=None):
+    env = env or {}
     if pattern == "*":
         return True
     if resource == "*":
         return False
     ps, rs = pattern.split(":", 5), resource.split(":", 5)
     if len(ps) != 6 or len(rs) != 6:
-        return _glob(pattern).fullmatch(resource) is not None
+        return _glob(substitute(pattern, env)).fullmatch(resource) is not None
     for i, (p, r) in enumerate(zip(ps, rs)):
-        if i == 3 and p == "":
-            continue  # empty region in a policy: every region
+        if i in (2, 3) and p == "":
+            continue  # empty service / region in a policy: every one
+        if i == 4 and p == "":
+            owner = env.get("owner_uin")
+            if owner is None or r != "uin/%s" % owner:
+                return False  # empty account: the policy owner's account
+            continue
+        if i == 5:
+            p = substitute(p, env)
         if not _glob(p).fullmatch(r):
             return False
     return True
@@ -182,12 +242,24 @@ def _context_values(key, env):
     if key == "sts:external_id":
         v = env.get("external_id")
         return [v] if v else None
-    return None
+    v = (env.get("context") or {}).get(key)
+    if v is None:
+        return None
+    if isinstance(v, dict):
+        return ["%s&%s" % (_str(k), _str(x)) for k, x in v.items()]
+    return [_str(x) for x in _as_list(v) if x is not None]
 
 
 def _one(op, ctx_value, want):
     if op in STRING_OPS:
-        return STRING_OPS[op](str(ctx_value), str(want))
+        return STRING_OPS[op](_str(ctx_value), _str(want))
+    if op in NUMERIC_OPS:
+        a, b = _number(ctx_value), _number(want)
+        return a is not None and b is not None and NUMERIC_OPS[op](a, b)
+    if op == "bool_equal":
+        return _str(ctx_value).lower() == _str(want).lower()
+    if op == "binary_equal":
+        return _str(ctx_value) == _str(want)
     if op in DATE_OPS:
         return DATE_OPS[op](_parse_time(ctx_value), _parse_time(want))
     if op in ("ip_equal", "ip_not_equal"):
@@ -202,11 +274,11 @@ def condition_holds(cond, env):
     for opname, body in cond.items():
         qual, op, if_exist = split_op(opname)
         for key, wanted in body.items():
-            wanted = _as_list(wanted)
+            wanted = [substitute(w, env) for w in _as_list(wanted)]
             values = _context_values(key, env)
             if op == "null_equal":
                 is_null = not values
-                if not any(str(w).lower() == str(is_null).lower() for w in wanted):
+                if not any(_str(w).lower() == _str(is_null) for w in wanted):
                     return False
                 continue
             if not values:
@@ -236,20 +308,41 @@ def _decide(statements, action, resource, env):
     for s in statements:
         if not match_action(s["action"], action):
             continue
-        if resource is not None and not any(match_resource(p, resource) for p in s["resource"]):
+        if resource is not None and not any(match_resource(p, resource, env) for p in s["resource"]):
             continue
         if s["condition"] and (resource is None or not condition_holds(s["condition"], env)):
             if resource is not None or s["effect"] == "deny":
                 continue
         if s["effect"] == "deny":
-            if resource is None and (s["resource"] != ["*"] or s["condition"]):
+            if resource is None and ("*" not in s["resource"] or s["condition"]):
                 continue  # a narrow deny does not stop listing
             return "deny"
         allowed = True
     return "allow" if allowed else "none"
 
 
+def _with_identity(env):
+    """env plus owner_uin / uin: from env itself, else from the Ctx whose
+    allowed() or authorize_list() called evaluate() (ctx.py builds env
+    without them)."""
+    if "owner_uin" in env:
+        return env
+    env = dict(env)
+    f = sys._getframe(2)
+    for _ in range(3):
+        if f is None:
+            break
+        me = f.f_locals.get("self")
+        if me is not None and hasattr(me, "owner") and hasattr(me, "caller"):
+            env["owner_uin"] = me.owner
+            env.setdefault("uin", getattr(me.caller, "uin", None))
+            break
+        f = f.f_back
+    return env
+
+
 def evaluate(sets, action, resource, env):
     """True when every statement set allows `action` on `resource`.
     resource None asks "could any resource be allowed?" (list actions)."""
+    env = _with_identity(env)
     return all(_decide(stmts, action, resource, env) == "allow" for stmts in sets)
