@@ -198,13 +198,15 @@ class Sandbox:
         return tc3client.call(self.url, service, action, params or {},
                               secret_id or self.secret_id, secret_key or self.secret_key, **kw)
 
-    def control(self, op, body=None):
-        """One control-channel operation (tests/sandbox/tcsb/control.py);
+    def control(self, op, body=None, secret_id=None, secret_key=None):
+        """One control-channel operation (tests/sandbox/tcsb/control.py),
+        signed with the hub's root key (or the given key, to test refusals);
         returns the answer's fields or raises tc3client.ApiError."""
         from urllib.parse import urlsplit
         import http.client
-        headers, data = tc3client.request("tcsandbox", op, body or {}, self.secret_id,
-                                          self.secret_key, version="control",
+        headers, data = tc3client.request("tcsandbox", op, body or {},
+                                          secret_id or self.secret_id,
+                                          secret_key or self.secret_key, version="control",
                                           host="tcsandbox.control")
         u = urlsplit(self.url)
         conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
