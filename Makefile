@@ -146,7 +146,8 @@ DEPS := "command -v cc:gcc" "command -v make:make" \
         "command -v python3:python3" "command -v prove:perl" \
         "command -v node:nodejs" "command -v npm:npm" \
         "command -v clang:clang" \
-        "ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-dev"
+        "ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a:libclang-rt-dev" \
+        "command -v chromium:chromium"
 
 deps:
 	@missing=""; \
