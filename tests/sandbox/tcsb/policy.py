@@ -261,7 +261,10 @@ def _one(op, ctx_value, want):
     if op == "binary_equal":
         return _str(ctx_value) == _str(want)
     if op in DATE_OPS:
-        return DATE_OPS[op](_parse_time(ctx_value), _parse_time(want))
+        try:
+            return DATE_OPS[op](_parse_time(ctx_value), _parse_time(want))
+        except ApiError:
+            return False  # not a date: no match (an authorization never fails on it)
     if op in ("ip_equal", "ip_not_equal"):
         try:
             return ipaddress.ip_address(ctx_value) in ipaddress.ip_network(str(want), strict=False)
