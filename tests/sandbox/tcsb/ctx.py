@@ -132,8 +132,11 @@ class Ctx:
         if isinstance(raw, list):
             req_tags = {t.get("Key", t.get("TagKey")): t.get("Value", t.get("TagValue"))
                         for t in raw if isinstance(t, dict)}
+        # owner_uin: an empty account segment is the policy owner's;
+        # uin: the caller, for ${uin}.
         return {"resource_tags": tags, "request_tags": req_tags,
-                "current_time": util.iso(self.now), "ip": self.ip}
+                "current_time": util.iso(self.now), "ip": self.ip,
+                "owner_uin": self.owner, "uin": self.caller.uin}
 
     def allowed(self, resource, action=None):
         sets = self._sets()

@@ -38,7 +38,6 @@ Matching
 import ipaddress
 import json
 import re
-import sys
 from datetime import datetime, timezone
 
 from .errors import ApiError
@@ -324,28 +323,7 @@ def _decide(statements, action, resource, env):
     return "allow" if allowed else "none"
 
 
-def _with_identity(env):
-    """env plus owner_uin / uin: from env itself, else from the Ctx whose
-    allowed() or authorize_list() called evaluate() (ctx.py builds env
-    without them)."""
-    if "owner_uin" in env:
-        return env
-    env = dict(env)
-    f = sys._getframe(2)
-    for _ in range(3):
-        if f is None:
-            break
-        me = f.f_locals.get("self")
-        if me is not None and hasattr(me, "owner") and hasattr(me, "caller"):
-            env["owner_uin"] = me.owner
-            env.setdefault("uin", getattr(me.caller, "uin", None))
-            break
-        f = f.f_back
-    return env
-
-
 def evaluate(sets, action, resource, env):
     """True when every statement set allows `action` on `resource`.
     resource None asks "could any resource be allowed?" (list actions)."""
-    env = _with_identity(env)
     return all(_decide(stmts, action, resource, env) == "allow" for stmts in sets)
