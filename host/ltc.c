@@ -5,7 +5,10 @@
  * lsecret.c.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -162,6 +165,34 @@ static int tc_isatty(lua_State *L)
 	return 1;
 }
 
+/* tc.lock(path) -> true, or nil, msg: takes an exclusive lock on the
+ * file at path (made 0600 when missing, never through a symbolic link)
+ * for the rest of the run, so two runs of one job never interleave;
+ * refused at once, not waited for, when another process holds it */
+static int tc_lock(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(errno));
+		return 2;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(fd);
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, e == EWOULDBLOCK ?
+		                "held by another run" : strerror(e));
+		return 2;
+	}
+	/* Kept open (and locked) until the process ends. */
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* tc.mkdir(path [, {check = true}]) -> true, or nil, msg: creates path
  * and its parents with mode 0700, and checks that it is a folder of the
  * user's own that nobody else can write to, under folders nobody else
@@ -236,6 +267,7 @@ static const luaL_Reg funcs[] = {
 	{ "realpath", tc_realpath },
 	{ "appender", lappend_open },
 	{ "account", laccount_new },
+	{ "lock", tc_lock },
 	{ "default_account", laccount_default },
 	{ NULL, NULL }
 };
@@ -262,6 +294,8 @@ int ltc_open(lua_State *L, const struct tc_config *cfg, char *err,
 	lua_setfield(L, -2, "parallel");
 	lua_pushboolean(L, msg_verbosity >= 2);
 	lua_setfield(L, -2, "verbose");
+	lua_pushboolean(L, msg_verbosity <= 0);
+	lua_setfield(L, -2, "quiet");
 	lua_pushliteral(L, TCRUN_VERSION);
 	lua_setfield(L, -2, "version");
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);

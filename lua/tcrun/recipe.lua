@@ -14,6 +14,8 @@
 --   usage    the synopsis --help prints
 --   roster   "employees" (the full roster, business units checked),
 --            "leavers" (only username required), or nil (no roster)
+--   positionals  names of the recipe's own positional arguments (after
+--            the roster's), in run.pos
 --   options  the recipe's own options (args.lua), besides --out
 --   out      the default --out folder; out_help, what goes there
 --   no_dry_run  why, when the recipe has no dry run (--dry-run refused)
@@ -113,6 +115,7 @@ function M.start(argv, spec)
   local options = { spec.roster and (spec.roster == "leavers" and "leavers" or "roster") or nil,
     out = { value = true, default = spec.out, metavar = "DIR",
             help = spec.out_help or "folder for the report" } }
+  for _, p in ipairs(spec.positionals or {}) do options[#options + 1] = p end
   for k, v in pairs(spec.options or {}) do options[k] = v end
   local opts, pos = args.cli(argv, options, spec.usage)
   if not opts then return nil, pos end
@@ -142,7 +145,8 @@ function M.start(argv, spec)
   end
   for _, row in ipairs(rows) do row.status, row.facts = {}, {} end
 
-  local run = setmetatable({ name = spec.name, opts = opts, rows = rows, units = found,
+  local run = setmetatable({ name = spec.name, opts = opts, pos = pos, rows = rows, units = found,
+                             roster = spec.roster and pos[1] or nil,
                              plan = plan.new(tc.dry_run), failures = {}, now = os.time() }, Run)
   run.stamp = os.date("!%Y%m%dT%H%M%SZ", run.now)
   -- The output folder before any write: a run that cannot report must

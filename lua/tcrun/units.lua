@@ -104,6 +104,21 @@ end
 
 M.check_tags = tags
 
+-- A list (maybe empty) of distinct CAM user names, or "root".
+local function user_names(v)
+  if type(v) ~= "table" then return "is not a list of user names" end
+  local n, seen = 0, {}
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= #v then return "is not a list of user names" end
+  for i, x in ipairs(v) do
+    if type(x) ~= "string" or not x:find("^[%w+=,.@_-]+$") or #x > 64 then
+      return ("item %d is not a user name"):format(i)
+    end
+    if seen[x] then return "repeats " .. x end
+    seen[x] = true
+  end
+end
+
 local HOOKS = { after_user = true, after_workspace = true }
 local function hooks(v)
   if type(v) ~= "table" then return "is not a table of hooks" end
@@ -133,6 +148,8 @@ M.SETTINGS = {
   tags = tags,
   country_code = pattern("^%d+$", 4, "a country calling code (digits)"),
   retain_days = integer(0, 3650),
+  service_users = user_names,
+  administrators = user_names,
   hooks = hooks,
 }
 

@@ -34,6 +34,12 @@ return {
   -- Offboarding: days a stopped workspace is kept before --purge-expired
   -- (offboard.lua --retain-days overrides it).
   retain_days = 30,
+  -- Permission review: sub-users that are machines, not people (not on
+  -- the roster, and not orphans), and the principals whose CAM changes
+  -- are expected (CloudAudit's user name; "root" is the root account).
+  -- permission_review.lua reads these from the defaults only.
+  service_users = {},
+  administrators = { "root" },
   -- Hooks, called with (employee, workspace) after a step, where
   -- workspace.ensure_tags(tags) tags the employee's environment and server;
   -- see research.lua.

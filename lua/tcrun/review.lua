@@ -1,0 +1,416 @@
+-- review.lua: the findings of permission_review.lua, from the accounts'
+-- CAM pictures (iam.lua) joined with the roster (the truth of who should
+-- have what).  Each finding: id (stable from run to run), kind, severity,
+-- account ("hub (1000...)"), principal (sub-user, group or role), detail
+-- (one line) and evidence (policy id and statement, key id, dates).
+--
+--   local f = review.findings(world, opts)
+-- world: { accounts = { snap, ... } (hub first; iam.read's), hub = snap,
+--          rows (the roster's), workspaces = { envs, instances } (by
+--          owner tag), audit = { events } , spokes (accounts.lua's) }
+-- opts: now, stale_days, rotation_days, service_users (set), home,
+--       administrators (set), burst (denials that make a burst)
+local tc = require "tc"
+local ev = require "tcrun.cam_eval"
+local iam = require "tcrun.iam"
+local policy = require "tcrun.policy"
+local roster = require "tcrun.roster"
+
+local M = {}
+
+M.SEVERITY = {
+  ["full-access"] = "high", ["offboarded-with-access"] = "high", ["prod-write"] = "high",
+  ["no-mfa"] = "high", ["expired-break-glass"] = "high", ["denied-burst"] = "high",
+  ["outside-change"] = "high",
+  ["orphan-user"] = "medium", ["role-drift"] = "medium", ["unmanaged-policy"] = "medium",
+  ["unused-key"] = "medium", ["orphan-workspace"] = "medium", ["stale-login"] = "medium",
+  ["missing-user"] = "low", ["old-key"] = "low",
+}
+M.KINDS = {}
+for k in pairs(M.SEVERITY) do M.KINDS[#M.KINDS + 1] = k end
+table.sort(M.KINDS)
+local RANK = { high = 1, medium = 2, low = 3 }
+
+local function label(snap) return ("%s (%s)"):format(snap.name, snap.uin) end
+
+local function day(t) return t and os.date("!%Y-%m-%d", t) or "never" end
+
+-- Actions a prod write is probed with, on a resource of prod (tagged
+-- environment=prod), one per service the role templates touch.
+M.PROD_WRITES = {
+  { "tcb:ModifyEnv", "tcb", "env" }, { "tcb:DestroyEnv", "tcb", "env" },
+  { "lighthouse:StopInstances", "lighthouse", "instance" },
+  { "lighthouse:TerminateInstances", "lighthouse", "instance" },
+  { "tat:RunCommand", "tat", "command" }, { "cvm:TerminateInstances", "cvm", "instance" },
+  { "cam:AttachUserPolicy", "cam", "uin" },
+}
+
+-- Whether the statement allows everything, or all of one service, on
+-- every resource, with no condition narrowing it.
+local function broad(stmt)
+  if stmt.effect ~= "allow" or stmt.condition then return false end
+  local any_res = false
+  for _, r in ipairs(stmt.resource or {}) do if r == "*" then any_res = true end end
+  if not any_res then return false end
+  for _, a in ipairs(stmt.action or {}) do
+    local bare = a:gsub("^name/", "")
+    if bare == "*" or bare:find("^[%w_-]+:%*$") then return true end
+  end
+  return false
+end
+
+-- The end of a time-boxed grant: when every allow statement of the
+-- policy ends by a date condition on qcs:current_time, the latest end;
+-- else nil.
+local function grant_end(doc)
+  local last
+  for _, s in ipairs(doc.statement or {}) do
+    if s.effect == "allow" then
+      local ends
+      for op, keys in pairs(s.condition or {}) do
+        local bare = op:gsub("^for_%w+_value:", ""):gsub("_if_exist$", "")
+        if bare == "date_less_than" or bare == "date_less_than_equal" then
+          local v = keys["qcs:current_time"]
+          v = type(v) == "table" and v[1] or v
+          ends = iam.parse_time(v)
+        end
+      end
+      if not ends then return nil end
+      last = math.max(last or ends, ends)
+    end
+  end
+  return last
+end
+M.grant_end = grant_end
+
+-- The parsed documents of entries (iam.user_policies), for cam_eval.
+local function eval_list(entries)
+  local out = {}
+  for _, e in ipairs(entries) do
+    local p = e.policy
+    local doc = p and ev.parse(p.doc or p.text)
+    if doc then out[#out + 1] = { doc = doc, id = e.id, name = p.PolicyName, via = e.via } end
+  end
+  return out
+end
+
+-- The roles user u (in the hub) may assume in spoke, with their policies:
+-- the hub's policies allow sts:AssumeRole on the role and its trust
+-- admits the hub.  { role, why } each.
+local function assumable(hub, u, spoke)
+  local mine = eval_list(iam.user_policies(hub, u))
+  local out = {}
+  for name, role in pairs(spoke.roles) do
+    local arn = ("qcs::cam::uin/%s:roleName/%s"):format(spoke.uin, name)
+    local decision, why = ev.evaluate(mine, { action = "sts:AssumeRole", resource = arn,
+                                              owner_uin = hub.uin, uin = tostring(u.Uin), context = {} })
+    local trusted = false
+    for _, s in ipairs(role.trust and role.trust.statement or {}) do
+      local q = type(s.principal) == "table" and s.principal.qcs or {}
+      for _, p in ipairs(type(q) == "table" and q or { q }) do
+        if p == ("qcs::cam::uin/%s:root"):format(hub.uin)
+           or p == ("qcs::cam::uin/%s:uin/%s"):format(hub.uin, tostring(u.Uin)) then
+          trusted = s.effect == "allow" or trusted
+        end
+      end
+    end
+    if decision == "allow" and trusted then out[#out + 1] = { role = role, why = why } end
+  end
+  table.sort(out, function(a, b) return a.role.RoleName < b.role.RoleName end)
+  return out
+end
+M.assumable = assumable
+
+-- What the roster gives each username: { e (employee), groups (set) }.
+local function expected(rows)
+  local out = {}
+  for _, row in ipairs(rows) do
+    local e, groups = row.employee, {}
+    for _, env in ipairs(e.environments) do groups[env .. "-" .. e.role] = true end
+    out[e.username] = { e = e, groups = groups, unit = row.unit }
+  end
+  return out
+end
+
+local ROLE_GROUP = {}
+for _, env in ipairs(roster.ENVIRONMENTS) do
+  for _, role in ipairs(roster.ROLES) do ROLE_GROUP[env .. "-" .. role] = true end
+end
+
+local function sorted(set)
+  local out = {}
+  for k in pairs(set) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+function M.findings(world, opts)
+  local out = {}
+  local now = opts.now
+  local stale = opts.stale_days * 86400
+  local function add(kind, snap, principal, detail, evidence, key)
+    local id = ("%s/%s/%s%s"):format(kind, snap.uin, principal, key and ("/" .. key) or "")
+    out[#out + 1] = { id = id, kind = kind, severity = M.SEVERITY[kind], account = label(snap),
+                      principal = principal, detail = detail, evidence = evidence or {} }
+  end
+  local want = expected(world.rows)
+  local hub = world.hub
+
+  for _, snap in ipairs(world.accounts) do
+    local is_hub = snap == hub
+    for _, name in ipairs(snap.order) do
+      local u = snap.users[name]
+      local person = want[name]
+      local entries = iam.user_policies(snap, u)
+      local active = {}
+      for _, k in ipairs(u.keys) do if k.Status == "Active" then active[#active + 1] = k.AccessKeyId end end
+
+      if not person and not opts.service_users[name] then
+        add("orphan-user", snap, name, ("sub-user %s is not on the roster%s"):format(name,
+            is_hub and "" or " (people belong in the hub)"),
+            { uin = tostring(u.Uin), created = u.CreateTime, console_login = u.ConsoleLogin,
+              groups = u.groups, active_keys = active })
+      end
+
+      -- Offboarded: console login off, yet some access left.
+      if u.ConsoleLogin == 0 then
+        local left = {}
+        if #u.groups > 0 then left[#left + 1] = "groups " .. table.concat(u.groups, ", ") end
+        if #u.policies > 0 then left[#left + 1] = #u.policies .. " policies" end
+        if #active > 0 then left[#left + 1] = "active keys " .. table.concat(active, ", ") end
+        if #left > 0 then
+          add("offboarded-with-access", snap, name,
+              ("%s has console login off but still has %s"):format(name, table.concat(left, "; ")),
+              { uin = tostring(u.Uin), groups = u.groups, policies = u.policies, active_keys = active })
+        end
+      end
+
+      -- Role groups against the roster.
+      if person and is_hub then
+        local have = {}
+        for _, g in ipairs(u.groups) do if ROLE_GROUP[g] then have[g] = true end end
+        local extra, missing = {}, {}
+        for g in pairs(have) do if not person.groups[g] then extra[#extra + 1] = g end end
+        for g in pairs(person.groups) do if not have[g] then missing[#missing + 1] = g end end
+        table.sort(extra)
+        table.sort(missing)
+        if #extra + #missing > 0 then
+          add("role-drift", snap, name,
+              ("%s is in %s; the roster (%s in %s) gives %s"):format(name,
+                next(have) and table.concat(sorted(have), ", ") or "no role group",
+                person.e.role, table.concat(person.e.environments, ";"),
+                table.concat(sorted(person.groups), ", ")),
+              { extra = extra, missing = missing })
+        end
+      end
+
+      -- Policies: broad ones, time-boxed ones past their end, custom
+      -- ones tcrun did not render.
+      for _, e in ipairs(entries) do
+        local p = e.policy
+        local pname = p and p.PolicyName or tostring(e.id)
+        if p and p.type == "preset" and (pname == "AdministratorAccess"
+                                         or pname:find("^Qcloud.*FullAccess$")) then
+          add("full-access", snap, name, ("%s has %s (%s)"):format(name, pname, e.via),
+              { policy_id = e.id, policy = pname, via = e.via }, tostring(e.id))
+        elseif p and type(p.doc) == "table" then
+          for i, s in ipairs(p.doc.statement or {}) do
+            if broad(s) then
+              add("full-access", snap, name,
+                  ("%s: statement %d of %s allows %s on * (%s)"):format(name, i, pname,
+                    table.concat(s.action, ","), e.via),
+                  { policy_id = e.id, policy = pname, statement = i, via = e.via }, e.id .. "/" .. i)
+            end
+          end
+          local ends = grant_end(p.doc)
+          if ends and ends < now then
+            add("expired-break-glass", snap, name,
+                ("%s still has %s, a grant that ended %s (%s)"):format(name, pname,
+                  os.date("!%Y-%m-%dT%H:%M:%SZ", ends), e.via),
+                { policy_id = e.id, policy = pname, ended = os.date("!%Y-%m-%dT%H:%M:%SZ", ends),
+                  via = e.via }, tostring(e.id))
+          end
+        end
+        if p and p.type == "custom" and e.via == "user" then
+          local ok = opts.rendered_user and opts.rendered_user(snap, u, p)
+          if not ok then
+            add("unmanaged-policy", snap, name,
+                ("%s has the custom policy %s, which tcrun did not render%s"):format(name, pname,
+                  pname == "tcrun-ws-" .. name and " as it is (its default version differs from "
+                  .. "today's render of policies/workspace.json)" or ""),
+                { policy_id = e.id, policy = pname }, tostring(e.id))
+          end
+        end
+      end
+
+      -- Prod write rights for a viewer or developer.
+      if person and is_hub and (person.e.role == "viewer" or person.e.role == "developer") then
+        local hits = M.prod_writes(world, snap, u)
+        if #hits > 0 then
+          add("prod-write", snap, name,
+              ("%s (roster: %s) can %s in prod"):format(name, person.e.role, hits[1].action),
+              { actions = (function() local a = {} for _, h in ipairs(hits) do a[#a + 1] = h.action end return a end)(),
+                policy = hits[1].policy, statement = hits[1].statement, via = hits[1].via })
+        end
+      end
+
+      -- MFA for admins and prod operators with console login.
+      if u.mfa == false and u.ConsoleLogin == 1 then
+        add("no-mfa", snap, name, ("%s (%s) logs in to the console without MFA"):format(name,
+            person and (person.e.role .. " in " .. table.concat(person.e.environments, ";")) or "?"),
+            { uin = tostring(u.Uin) })
+      end
+
+      -- Logins and keys.
+      if u.ConsoleLogin == 1 then
+        local last = u.last_login or u.created
+        if last and now - last > stale then
+          add("stale-login", snap, name, ("%s has not logged in since %s"):format(name,
+              u.last_login and day(u.last_login) or ("creation, " .. day(u.created))),
+              { last_login = u.RecentlyLoginTime or "never", created = u.CreateTime })
+        end
+      end
+      for _, k in ipairs(u.keys) do
+        if k.Status == "Active" then
+          local age = k.created and now - k.created
+          if age and age > stale and (not k.last_used or now - k.last_used > stale) then
+            add("unused-key", snap, name, ("key %s of %s unused since %s"):format(k.AccessKeyId, name,
+                k.last_used and day(k.last_used) or "its creation"),
+                { key = k.AccessKeyId, created = k.CreateTime, last_used = k.LastUsedDate or "never" },
+                k.AccessKeyId)
+          end
+          if age and age > opts.rotation_days * 86400 then
+            add("old-key", snap, name, ("key %s of %s is %d days old"):format(k.AccessKeyId, name,
+                age // 86400), { key = k.AccessKeyId, created = k.CreateTime }, k.AccessKeyId)
+          end
+        end
+      end
+    end
+
+    -- Group policies tcrun did not render.
+    for gname, g in pairs(snap.groups) do
+      for _, id in ipairs(g.policies) do
+        local p = snap.policies[id]
+        if p and p.type == "custom" and not (opts.rendered_group and opts.rendered_group(snap, gname, p)) then
+          add("unmanaged-policy", snap, "group " .. gname,
+              ("group %s has the custom policy %s, which tcrun did not render as it is"):format(gname,
+                p.PolicyName), { policy_id = id, policy = p.PolicyName, members = g.members },
+              tostring(id))
+        end
+      end
+    end
+  end
+
+  -- On the roster, no sub-user.
+  for _, row in ipairs(world.rows) do
+    local e = row.employee
+    if not hub.users[e.username] then
+      add("missing-user", hub, e.username, ("%s is on the roster (line %d) but has no sub-user")
+          :format(e.username, row.line), { line = row.line })
+    end
+  end
+
+  -- Workspaces of people not on the roster.
+  for _, ws in ipairs(world.workspaces or {}) do
+    if not want[ws.owner] then
+      add("orphan-workspace", hub, ws.owner or ("uin " .. tostring(ws.owner_uin)),
+          ("%s %s (%s) belongs to %s, who is not on the roster"):format(ws.kind, ws.id, ws.region,
+            ws.owner or ("uin " .. tostring(ws.owner_uin))),
+          { resource = ws.id, region = ws.region, owner_uin = ws.owner_uin }, ws.id)
+    end
+  end
+
+  -- CloudAudit: bursts of denials, and CAM changes by others.
+  for _, a in ipairs(world.audit or {}) do
+    local snap = a.snap
+    for who, list in pairs(a.denied) do
+      if #list >= opts.burst then
+        add("denied-burst", snap, who, ("%s was refused %d times in %d day(s)"):format(who, #list,
+            opts.since_days), { count = #list, first = list[1].time, last = list[#list].time,
+            actions = list.actions }, nil)
+      end
+    end
+    for who, list in pairs(a.cam_writes) do
+      if not opts.administrators[who] then
+        add("outside-change", snap, who, ("%s made %d CAM change(s) (%s), and is not one of the "
+            .. "administrators"):format(who, #list, table.concat(list.actions, ", ")),
+            { count = #list, first = list[1].time, last = list[#list].time, actions = list.actions })
+      end
+    end
+  end
+
+  table.sort(out, function(a, b)
+    if RANK[a.severity] ~= RANK[b.severity] then return RANK[a.severity] < RANK[b.severity] end
+    if a.kind ~= b.kind then return a.kind < b.kind end
+    return a.id < b.id
+  end)
+  -- Ids are unique: a second finding of the same id is dropped.
+  local seen, uniq = {}, {}
+  for _, f in ipairs(out) do
+    if not seen[f.id] then seen[f.id] = true; uniq[#uniq + 1] = f end
+  end
+  return uniq
+end
+
+-- The prod write probes user u (of hub snap) passes, directly or through
+-- a role it may assume in prod's account: { action, policy, statement,
+-- via } each.
+function M.prod_writes(world, snap, u)
+  local hits = {}
+  local function probe(policies, owner, via_prefix)
+    for _, w in ipairs(M.PROD_WRITES) do
+      local res = ("qcs::%s:ap-guangzhou:uin/%s:%s/tcrun-probe"):format(w[2], owner, w[3])
+      local decision, why = ev.evaluate(policies, { action = w[1], resource = res, owner_uin = owner,
+        uin = tostring(u.Uin), context = { ["qcs:resource_tag"] = { "environment&prod" } } })
+      if decision == "allow" then
+        hits[#hits + 1] = { action = w[1], policy = why.policy.name, statement = why.statement,
+                            via = via_prefix .. why.policy.via }
+      end
+    end
+  end
+  local prod = world.spokes and world.spokes.prod
+  if prod then
+    for _, a in ipairs(assumable(snap, u, prod)) do
+      local list = {}
+      for _, id in ipairs(a.role.policies) do
+        list[#list + 1] = { id = id, policy = prod.policies[id], via = "role " .. a.role.RoleName }
+      end
+      probe(eval_list(list), prod.uin, "prod account, ")
+    end
+  else
+    probe(eval_list(iam.user_policies(snap, u)), snap.uin, "")
+  end
+  return hits
+end
+
+-- Splits findings by the acceptances (id -> { owner, ticket, expires,
+-- until (unix) }): active ones, and accepted ones with their acceptance.
+-- An expired acceptance no longer holds: the finding is active, and says
+-- so in its evidence.
+function M.apply_accepted(findings, accepted, now)
+  local active, held = {}, {}
+  for _, f in ipairs(findings) do
+    local a = accepted[f.id]
+    if a and a["until"] >= now then
+      f.acceptance = { owner = a.owner, ticket = a.ticket, expires = a.expires }
+      held[#held + 1] = f
+    else
+      if a then f.evidence.acceptance_expired = a.expires .. " (" .. a.ticket .. ")" end
+      active[#active + 1] = f
+    end
+  end
+  return active, held
+end
+
+-- Counts by severity, kind and account.
+function M.summary(active, held)
+  local s = { total = #active, accepted = #held, by_severity = {}, by_kind = {}, by_account = {} }
+  for _, f in ipairs(active) do
+    s.by_severity[f.severity] = (s.by_severity[f.severity] or 0) + 1
+    s.by_kind[f.kind] = (s.by_kind[f.kind] or 0) + 1
+    s.by_account[f.account] = (s.by_account[f.account] or 0) + 1
+  end
+  return s
+end
+
+return M

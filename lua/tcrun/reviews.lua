@@ -1,0 +1,317 @@
+-- reviews.lua: the steps of permission_review.lua: its options, reading
+-- every account (iam.lua, CloudAudit, workspaces), judging (review.lua),
+-- acceptances, the three outputs and the safe fixes.
+local tc = require "tc"
+local api = require "tcrun.api"
+local csv = require "tcrun.csv"
+local iam = require "tcrun.iam"
+local json = require "tcrun.json"
+local policy = require "tcrun.policy"
+local review = require "tcrun.review"
+
+local M = {}
+
+function M.options(run)
+  local o, d = run.opts, run.units.defaults
+  local set = function(list)
+    local s = {}
+    for _, x in ipairs(list) do s[x] = true end
+    return s
+  end
+  local opts = { now = run.now, since_days = o.since or 1, stale_days = o["stale-days"] or 90,
+                 rotation_days = o["rotation-days"] or 180, burst = o.burst or 10,
+                 service_users = set(d.service_users), administrators = set(d.administrators),
+                 home = tc.home }
+  if opts.since_days < 1 or opts.stale_days < 1 or opts.rotation_days < 1 or opts.burst < 1 then
+    tc.config_error("permission review: --since, --stale-days, --rotation-days and --burst "
+                    .. "must be at least 1")
+  end
+  opts.accepted = o.accept and M.read_accepted(o.accept, run.now) or {}
+  return opts
+end
+
+-- The acceptances of FILE: id -> { owner, ticket, expires, until }.
+-- Every row needs all four; a problem stops the run (exit 2), naming its
+-- line.
+function M.read_accepted(path, now)
+  local r, err = csv.open(path)
+  if not r then tc.config_error("--accept: " .. err) end
+  local out, problems = {}, {}
+  for row, line in r:rows() do
+    local function bad(why) problems[#problems + 1] = ("%s:%d: %s"):format(path, line, why) end
+    local missing = {}
+    for _, k in ipairs({ "id", "owner", "ticket", "expires" }) do
+      if not row[k] or row[k]:match("^%s*$") then missing[#missing + 1] = k end
+    end
+    if #missing > 0 then
+      bad("an acceptance needs " .. table.concat(missing, ", "))
+    elseif not iam.parse_time(row.expires) or not row.expires:find("^%d%d%d%d%-%d%d%-%d%d$") then
+      bad(("expires %q is not a date YYYY-MM-DD"):format(row.expires))
+    elseif out[row.id] then
+      bad("finding " .. row.id .. " is accepted twice")
+    else
+      -- Accepted through the whole of its expiry day (UTC).
+      out[row.id] = { owner = row.owner, ticket = row.ticket, expires = row.expires,
+                      ["until"] = iam.parse_time(row.expires .. "T23:59:59Z") }
+    end
+  end
+  r:close()
+  if #problems > 0 then tc.config_error(table.concat(problems, "; ")) end
+  return out
+end
+
+-- The regions the declared business units use, for workspaces.
+local function regions(run)
+  local set = { [run.units.defaults.env_region] = "env", [run.units.defaults.server_region] = "server" }
+  local envs, servers = { [run.units.defaults.env_region] = true }, { [run.units.defaults.server_region] = true }
+  for _, name in ipairs(run.units:declared()) do
+    local s = run.units:get(name)
+    if s then envs[s.env_region] = true; servers[s.server_region] = true end
+  end
+  local function list(t)
+    local out = {}
+    for k in pairs(t) do out[#out + 1] = k end
+    table.sort(out)
+    return out
+  end
+  return list(envs), list(servers), set
+end
+
+-- CloudAudit of one account over the window: who was refused (ApiErrorCode
+-- AuthFailure.UnauthorizedOperation) and who made CAM writes, by
+-- principal (the event's Username: a sub-user's name, or "root").
+local function lookup(o, start, stop, attribute, value, fn)
+  local token
+  repeat
+    local r = tc.call("cloudaudit", "LookUpEvents", { StartTime = start, EndTime = stop, MaxResults = 50,
+      NextToken = token, LookupAttributes = { { AttributeKey = attribute, AttributeValue = value } } }, o)
+    for _, e in ipairs(r.Events or {}) do fn(e, json.decode(e.CloudAuditEvent or "") or {}) end
+    token = r.NextToken
+  until r.ListOver or not token or token == ""
+end
+
+local function who(e, detail)
+  if e.Username and e.Username ~= "" then return e.Username end
+  local id = type(detail.userIdentity) == "table" and detail.userIdentity.principalId
+  return id and ("uin " .. tostring(id)) or "?"
+end
+
+local function audit(snap, acct, opts)
+  local o = { region = tc.region ~= "" and tc.region or "ap-guangzhou", account = acct }
+  local start, stop = opts.now - opts.since_days * 86400, opts.now + 60
+  local denied, writes = {}, {}
+  local function add(t, name, e)
+    t[name] = t[name] or { actions = {}, seen = {} }
+    local l = t[name]
+    local when = tonumber(e.EventTime)
+    l[#l + 1] = { time = when and os.date("!%Y-%m-%dT%H:%M:%SZ", when) or tostring(e.EventTime),
+                  action = e.EventName }
+    if not l.seen[e.EventName] then l.seen[e.EventName] = true; l.actions[#l.actions + 1] = e.EventName end
+  end
+  lookup(o, start, stop, "ApiErrorCode", "AuthFailure.UnauthorizedOperation", function(e, d)
+    add(denied, who(e, d), e)
+  end)
+  lookup(o, start, stop, "ActionType", "Write", function(e, d)
+    if (e.EventSource or ""):find("^cam") and (e.ErrorCode or 0) == 0 then add(writes, who(e, d), e) end
+  end)
+  for _, t in ipairs({ denied, writes }) do
+    for _, l in pairs(t) do
+      l.seen = nil
+      table.sort(l, function(a, b) return a.time < b.time end)
+      table.sort(l.actions)
+    end
+  end
+  return { snap = snap, denied = denied, cam_writes = writes }
+end
+
+-- Reads everything: the hub (the run's own account) and, with
+-- accounts.lua, every spoke; workspaces; CloudAudit.
+function M.read_world(run, opts)
+  local want = {}
+  for _, row in ipairs(run.rows) do want[row.employee.username] = row.employee end
+  -- MFA is read only where it is required: admins, and operators in prod.
+  local function mfa(u)
+    local e = want[u.Name]
+    if not e then return false end
+    if e.role == "admin" then return true end
+    for _, env in ipairs(e.environments) do
+      if env == "prod" and e.role == "operator" then return true end
+    end
+    return false
+  end
+  local world = { rows = run.rows, accounts = {}, audit = {}, workspaces = {} }
+  local hub_uin = run.accounts and run.accounts.cfg.hub or api.owner_uin()
+  tc.log("permission review: reading account " .. hub_uin)
+  world.hub = iam.read({ name = run.accounts and "hub" or "account", uin = hub_uin, mfa = mfa })
+  world.accounts[1] = world.hub
+  world.audit[1] = audit(world.hub, nil, opts)
+  if run.accounts then
+    world.spokes = {}
+    for _, s in ipairs(run.accounts.order) do
+      tc.log(("permission review: reading %s, account %s"):format(s.env, s.uin))
+      local snap = iam.read({ name = s.env, uin = s.uin, account = s.account })
+      world.spokes[s.env] = snap
+      world.accounts[#world.accounts + 1] = snap
+      world.audit[#world.audit + 1] = audit(snap, s.account, opts)
+    end
+  end
+  local env_regions, server_regions = regions(run)
+  for _, r in ipairs(env_regions) do
+    for uin, list in pairs(api.managed_envs(r)) do
+      for _, e in ipairs(list) do
+        world.workspaces[#world.workspaces + 1] = { kind = "CloudBase environment", id = e.EnvId,
+          region = r, owner = api.tag_map(e.Tags).owner, owner_uin = uin, item = e }
+      end
+    end
+  end
+  for _, r in ipairs(server_regions) do
+    for uin, list in pairs(api.managed_instances(r)) do
+      for _, i in ipairs(list) do
+        world.workspaces[#world.workspaces + 1] = { kind = "Lighthouse server", id = i.InstanceId,
+          region = r, owner = api.tag_map(i.Tags).owner, owner_uin = uin, item = i }
+      end
+    end
+  end
+  table.sort(world.workspaces, function(a, b) return a.id < b.id end)
+  return world
+end
+
+-- Whether policy p on user u is the workspace policy tcrun renders today.
+local function rendered_user(world, opts)
+  local ws = {}
+  for _, w in ipairs(world.workspaces) do
+    ws[tostring(w.owner_uin)] = ws[tostring(w.owner_uin)] or {}
+    ws[tostring(w.owner_uin)][w.kind] = w
+  end
+  return function(snap, u, p)
+    if p.PolicyName ~= "tcrun-ws-" .. u.Name or snap ~= world.hub then return false end
+    local mine = ws[tostring(u.Uin)] or {}
+    local env, server = mine["CloudBase environment"], mine["Lighthouse server"]
+    if not env or not server then return false end
+    local doc = policy.render(opts.home .. "/policies/workspace.json", {
+      owner_uin = snap.uin, env_region = env.region, env_id = env.id,
+      server_region = server.region, instance_id = server.id })
+    return doc and policy.same(p.text, doc)
+  end
+end
+
+-- Whether policy p on group gname is the role policy tcrun renders today.
+local function rendered_group(run, opts)
+  return function(snap, gname, p)
+    local env, role = gname:match("^(%l+)%-(%l+)$")
+    if not env or p.PolicyName ~= "tcrun-" .. gname then return false end
+    local doc
+    if run.accounts then
+      local s = run.accounts.spokes[env]
+      doc = s and policy.render(opts.home .. "/policies/assume-role.json", { account_uin = s.uin, role = role })
+    else
+      doc = policy.render(opts.home .. "/policies/role-" .. role .. ".json", { environment = env })
+    end
+    return doc and policy.same(p.text, doc)
+  end
+end
+
+function M.judge(run, world, opts)
+  opts.rendered_user = rendered_user(world, opts)
+  opts.rendered_group = rendered_group(run, opts)
+  local findings = review.findings(world, opts)
+  return review.apply_accepted(findings, opts.accepted, opts.now)
+end
+
+-- Writes path through a temporary file and a rename: a reader never sees
+-- half a file.
+local function write_file(path, text)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "w")
+  if not f then error("cannot write " .. path .. ": " .. err, 0) end
+  f:write(text)
+  f:close()
+  local ok, rerr = os.rename(tmp, path)
+  if not ok then error("cannot write " .. path .. ": " .. rerr, 0) end
+end
+
+M.COLUMNS = { "status", "severity", "kind", "account", "principal", "detail", "evidence", "id",
+              "owner", "ticket", "expires" }
+
+function M.document(run, world, active, held)
+  local accounts = {}
+  for _, a in ipairs(world.accounts) do accounts[#accounts + 1] = { name = a.name, uin = a.uin } end
+  return { generated = os.date("!%Y-%m-%dT%H:%M:%SZ", run.now), tool = "tcrun " .. tc.version,
+           roster = run.roster, accounts = json.array(accounts), window_days = run.opts.since or 1,
+           summary = review.summary(active, held), findings = json.array(active),
+           accepted = json.array(held) }
+end
+
+function M.write(run, world, opts, active, held)
+  -- The review writes its reports under --dry-run too: it reads only.
+  local doc = M.document(run, world, active, held)
+  local out = run.opts.out
+  local ok, err0 = tc.mkdir(out)
+  if not ok then tc.config_error("--out: " .. err0) end
+  write_file(out .. "/review.json", json.encode(doc) .. "\n")
+  local w, err = csv.create(out .. "/review.csv.tmp", M.COLUMNS, { mode = "0600" })
+  if not w then error(err, 0) end
+  for status, list in pairs({ active = active, accepted = held }) do
+    for _, f in ipairs(list) do
+      local a = f.acceptance or {}
+      assert(w:write({ status = status, severity = f.severity, kind = f.kind, account = f.account,
+                       principal = tc.printable(f.principal), detail = tc.printable(f.detail),
+                       evidence = json.encode(f.evidence), id = f.id, owner = a.owner,
+                       ticket = a.ticket, expires = a.expires }))
+    end
+  end
+  assert(w:close())
+  assert(os.rename(out .. "/review.csv.tmp", out .. "/review.csv"))
+  local html = require("tcrun.review_html").render(doc)
+  write_file(out .. "/review.html", html)
+end
+
+-- The safe remediations of the active findings, through the plan.
+function M.fix(run, world, active)
+  local by_label = {}
+  for _, a in ipairs(world.accounts) do by_label[("%s (%s)"):format(a.name, a.uin)] = a end
+  local spoke_account = {}
+  if run.accounts then
+    for _, s in ipairs(run.accounts.order) do spoke_account[s.uin] = s.account end
+  end
+  for _, f in ipairs(active) do
+    local snap = by_label[f.account]
+    local o = { account = spoke_account[snap.uin] }
+    local u = snap.users[f.principal]
+    if f.kind == "unused-key" and u then
+      run.plan:write(f.principal, "cam", "UpdateAccessKey",
+        { AccessKeyId = f.evidence.key, Status = "Inactive", TargetUin = u.Uin }, o)
+    elseif f.kind == "orphan-user" and u and u.ConsoleLogin == 1 then
+      run.plan:write(f.principal, "cam", "UpdateUser", { Name = f.principal, ConsoleLogin = 0 }, o)
+    elseif f.kind == "expired-break-glass" and u then
+      local via = f.evidence.via or "user"
+      local group = via:match("^group (.+)$")
+      if group then
+        run.plan:write(f.principal, "cam", "DetachGroupPolicy",
+          { PolicyId = f.evidence.policy_id, DetachGroupId = snap.groups[group].GroupId },
+          { account = o.account, note = "expired grant " .. f.evidence.policy .. " off group " .. group })
+      else
+        run.plan:write(f.principal, "cam", "DetachUserPolicy",
+          { PolicyId = f.evidence.policy_id, DetachUin = u.Uin },
+          { account = o.account, note = "expired grant " .. f.evidence.policy })
+      end
+    end
+  end
+end
+
+-- The screen summary and the exit status: 0 no active finding, 1 some.
+function M.finish(run, active, held)
+  if run.plan.dry_run and run.opts.fix then run.plan:print() end
+  if #active == 0 and tc.quiet then return 0 end
+  local s = review.summary(active, held)
+  io.stdout:write(("permission review: %d finding(s) (%d high, %d medium, %d low), %d accepted\n")
+                  :format(s.total, s.by_severity.high or 0, s.by_severity.medium or 0,
+                          s.by_severity.low or 0, s.accepted))
+  for _, f in ipairs(active) do
+    io.stdout:write(("  %-6s %-22s %s\n"):format(f.severity, f.kind, tc.printable(f.detail)))
+  end
+  io.stdout:write(("report: %s/review.html\n"):format(run.opts.out))
+  return #active == 0 and 0 or 1
+end
+
+return M
