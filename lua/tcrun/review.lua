@@ -9,7 +9,8 @@
 --          rows (the roster's), workspaces = { envs, instances } (by
 --          owner tag), audit = { events } , spokes (accounts.lua's) }
 -- opts: now, stale_days, rotation_days, service_users (set), home,
---       administrators (set), burst (denials that make a burst)
+--       is_admin (principal -> whether its CAM changes are expected),
+--       burst (denials that make a burst)
 local tc = require "tc"
 local ev = require "tcrun.cam_eval"
 local iam = require "tcrun.iam"
@@ -331,7 +332,7 @@ function M.findings(world, opts)
       end
     end
     for who, list in pairs(a.cam_writes) do
-      if not opts.administrators[who] then
+      if not opts.is_admin(who) then
         add("outside-change", snap, who, ("%s made %d CAM change(s) (%s), and is not one of the "
             .. "administrators"):format(who, #list, table.concat(list.actions, ", ")),
             { count = #list, first = list[1].time, last = list[#list].time, actions = list.actions })
