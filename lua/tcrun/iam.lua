@@ -117,9 +117,6 @@ function M.read(opts)
       want(p.PolicyId)
     end
     if opts.policies_only then return end
-    local got = tc.call("cam", "GetUser", { Name = name }, o)
-    u.last_login = M.parse_time(got.RecentlyLoginTime)
-    u.RecentlyLoginTime = got.RecentlyLoginTime
     for _, k in ipairs(tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }, o).AccessKeys or {}) do
       u.keys[#u.keys + 1] = { AccessKeyId = k.AccessKeyId, Status = k.Status,
                               CreateTime = k.CreateTime, created = M.parse_time(k.CreateTime) }
@@ -132,6 +129,25 @@ function M.read(opts)
       end
     end
   end)
+
+  -- Last console logins, fifty users at a time (DescribeSubAccounts),
+  -- rather than a GetUser each.
+  if not opts.policies_only then
+    local uins = {}
+    for _, name in ipairs(snap.order) do uins[#uins + 1] = snap.users[name].Uin end
+    local groups50 = {}
+    for i = 1, #uins, 50 do groups50[#groups50 + 1] = table.move(uins, i, math.min(i + 49, #uins), 1, {}) end
+    each(groups50, function(batch)
+      local r = tc.call("cam", "DescribeSubAccounts", { FilterSubAccountUin = batch }, o)
+      for _, x in ipairs(r.SubAccounts or {}) do
+        local u = by_uin[x.Uin]
+        if u and type(x.LastLoginTime) == "string" and x.LastLoginTime ~= "" then
+          u.RecentlyLoginTime = x.LastLoginTime
+          u.last_login = M.parse_time(x.LastLoginTime)
+        end
+      end
+    end)
+  end
 
   -- When each active key was last used, ten at a time.
   local ids, key_of = {}, {}
