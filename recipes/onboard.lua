@@ -1,7 +1,8 @@
 -- onboard.lua ROSTER [--out DIR]
 -- Gives every employee on the roster an isolated AI workspace in
 -- "sub-account mode": a CAM sub-user in the groups of their environments
--- and role, and (workspace=yes) their own CloudBase environment, a
+-- and role (admins and prod operators logging in with MFA), and
+-- (workspace=yes) their own CloudBase environment, a
 -- Lighthouse server with the AI assistant installed through TAT, and a
 -- personal policy limiting them to both.  Idempotent and resumable: it
 -- reads first and writes only what is missing.  With tcrun --dry-run it
@@ -26,6 +27,7 @@ run:each(function(e, unit, step)
   local user = step("user", steps.user, ctx, e, unit)
   step("user", steps.hook, unit, "after_user", e, steps.workspace_api(ctx, e, unit))
   step("groups", steps.membership, ctx, e, unit, user)
+  step("mfa", steps.mfa, ctx, e, user)
   if not e.workspace then return end
   local env = step("environment", steps.environment, ctx, e, unit, user)
   local server = step("server", steps.server, ctx, e, unit, user)
@@ -43,6 +45,6 @@ if err then run:fail(err) end
 -- 5. The plan, or the report.
 return run:finish {
   report = ("onboard-%s.csv"):format(run.stamp),
-  columns = { "username", "uin", "env_id", "instance_id", "user", "groups",
+  columns = { "username", "uin", "env_id", "instance_id", "user", "groups", "mfa",
               "environment", "server", "policy", "assistant", "error" },
-  steps = { "user", "groups", "environment", "server", "policy", "assistant" } }
+  steps = { "user", "groups", "mfa", "environment", "server", "policy", "assistant" } }

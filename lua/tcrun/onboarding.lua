@@ -23,6 +23,7 @@ local json = require "tcrun.json"
 local ledger = require "tcrun.ledger"
 local plan = require "tcrun.plan"
 local policy = require "tcrun.policy"
+local roster = require "tcrun.roster"
 local units = require "tcrun.units"
 
 local M = {}
@@ -279,6 +280,26 @@ function M.user(ctx, e, unit)
     result = ctx.plan:outcome("updated")
   end
   return result, { uin = u.Uin }
+end
+
+-- Admins and prod operators log in with MFA (roster.needs_mfa): their
+-- console login asks for a virtual MFA code (SetMfaFlag's Stoken), whose
+-- device they bind at their first login.  A login already protected by
+-- any method is left as it is; nobody else is touched.
+local MFA_METHODS = { "Phone", "Token", "Stoken", "Wechat", "Custom", "Mail", "U2FToken", "Passkey" }
+
+function M.mfa(ctx, e, user)
+  if not roster.needs_mfa(e) then return nil end
+  if not is_planned(user.uin) then
+    local f = tc.call("cam", "DescribeSafeAuthFlagColl", { SubUin = user.uin }).LoginFlag or {}
+    for _, k in ipairs(MFA_METHODS) do
+      if f[k] == 1 then return "exists" end
+    end
+  end
+  ctx.plan:write(e.username, "cam", "SetMfaFlag",
+    { OpUin = user.uin, LoginFlag = { Stoken = 1 }, ActionFlag = { Stoken = 1 } },
+    { note = "console login and sensitive operations ask for a virtual MFA code" })
+  return ctx.plan:outcome("required")
 end
 
 -- Membership of exactly the "<environment>-<role>" groups the roster

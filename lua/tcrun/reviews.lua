@@ -8,6 +8,7 @@ local iam = require "tcrun.iam"
 local json = require "tcrun.json"
 local policy = require "tcrun.policy"
 local review = require "tcrun.review"
+local roster = require "tcrun.roster"
 
 local M = {}
 
@@ -137,13 +138,7 @@ function M.read_world(run, opts)
   for _, row in ipairs(run.rows) do want[row.employee.username] = row.employee end
   -- MFA is read only where it is required: admins, and operators in prod.
   local function mfa(u)
-    local e = want[u.Name]
-    if not e then return false end
-    if e.role == "admin" then return true end
-    for _, env in ipairs(e.environments) do
-      if env == "prod" and e.role == "operator" then return true end
-    end
-    return false
+    return want[u.Name] ~= nil and roster.needs_mfa(want[u.Name])
   end
   local world = { rows = run.rows, accounts = {}, audit = {}, workspaces = {} }
   local hub_uin = run.accounts and run.accounts.cfg.hub or api.owner_uin()

@@ -24,6 +24,16 @@ M.ONBOARD = {
 M.OFFBOARD = { required = { "username" } }
 
 M.ROLES = { "viewer", "developer", "operator", "admin" }
+
+-- Whether employee e must log in with MFA: admins, and operators in prod.
+function M.needs_mfa(e)
+  if e.role == "admin" then return true end
+  if e.role ~= "operator" then return false end
+  for _, env in ipairs(e.environments) do
+    if env == "prod" then return true end
+  end
+  return false
+end
 M.ENVIRONMENTS = { "dev", "test", "staging", "prod" }
 
 local role_ok, env_rank = {}, {}

@@ -49,16 +49,18 @@ with Sandbox("--async-delay-ms", "200") as sb:
     t.ok(alice.startswith("  1. cam.AddUser {"), "dry run: alice.wang's first write is cam.AddUser",
          alice[:300])
     order = re.findall(r"^  \d+\. (\S+) ", alice.split("\nbob.li:\n")[0], re.M)
-    t.eq(order, ["cam.AddUser", "cam.AddUserToGroup", "tcb.CreateEnv",
+    t.eq(order, ["cam.AddUser", "cam.AddUserToGroup", "cam.SetMfaFlag", "tcb.CreateEnv",
                  "lighthouse.CreateInstances", "cam.CreatePolicy", "cam.AttachUserPolicy",
-                 "tat.RunCommand"], "dry run: alice.wang's writes in order")
+                 "tat.RunCommand"], "dry run: alice.wang's writes in order (an admin: MFA required)")
     t.like(alice, "  # groups dev-admin, test-admin, staging-admin, prod-admin\n",
            "dry run: the plan names the groups an AddUserToGroup joins (the call has ids)")
     t.ok("planned" in r.err and ": done" not in r.err, "dry run: the progress says planned, not done",
          r.err[-300:])
     bob = r.out.split("\nbob.li:\n", 1)[-1].split("\ncarol.zhang:\n")[0]
-    t.eq(re.findall(r"^  \d+\. (\S+) ", bob, re.M), ["cam.AddUser", "cam.AddUserToGroup"],
-         "dry run: bob.li (workspace=no) gets a user and groups only")
+    t.eq(re.findall(r"^  \d+\. (\S+) ", bob, re.M), ["cam.AddUser", "cam.AddUserToGroup", "cam.SetMfaFlag"],
+         "dry run: bob.li (workspace=no, a prod operator) gets a user, groups and MFA only")
+    carol = r.out.split("\ncarol.zhang:\n", 1)[-1].split("\ndavid.chen:\n")[0]
+    t.ok("SetMfaFlag" not in carol, "dry run: a developer's MFA is left to them")
     pw = re.findall(r'"Password":"([^"]*)"', r.out)
     t.ok(len(pw) == len(people) and set(pw) == {"***"},
          "dry run: every AddUser shows Password as *** (no value printed)", pw)
@@ -189,18 +191,20 @@ with Sandbox("--async-delay-ms", "200") as sb:
     with open(summary_path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         cols, summary = reader.fieldnames, {x["username"]: x for x in reader}
-    t.eq(cols, ["username", "uin", "env_id", "instance_id", "user", "groups", "environment",
+    t.eq(cols, ["username", "uin", "env_id", "instance_id", "user", "groups", "mfa", "environment",
                 "server", "policy", "assistant", "error"], "summary CSV columns")
     want_rows, got_rows = {}, {}
     for p in people:
         n = p["username"]
         row = summary.get(n, {})
         got_rows[n] = [row.get(c) for c in cols[1:]]
+        mfa = "required" if p["role"] == "admin" or (
+            p["role"] == "operator" and "prod" in p["environments"].split(";")) else ""
         if p["workspace"] == "yes":
             uin, env_id, inst_id = found.get(n, ("?", "?", "?"))
-            want_rows[n] = [str(uin), env_id, inst_id] + ["created"] * 6 + [""]
+            want_rows[n] = [str(uin), env_id, inst_id, "created", "created", mfa] + ["created"] * 4 + [""]
         else:
-            want_rows[n] = [str(users[n]["Uin"]), "", "", "created", "created", "", "", "", "", ""]
+            want_rows[n] = [str(users[n]["Uin"]), "", "", "created", "created", mfa, "", "", "", "", ""]
     t.eq(got_rows, want_rows, "summary CSV: uin, env id, instance id and created for every step")
 
     # --- the second run: no write at all -------------------------------

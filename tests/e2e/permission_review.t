@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """permission_review.lua: every kind of finding planted into the sandbox is
-named, with exit 1; a clean onboarding (whose admins enrolled MFA) gives
-exit 0 and no finding; accepted findings are listed apart and come back
+named, with exit 1; a clean onboarding gives exit 0 and no finding; accepted findings are listed apart and come back
 when their acceptance expires; --fix makes only the safe remediations;
 a failed read is exit 3, never "no access"; two runs never overlap."""
 import csv
@@ -47,15 +46,10 @@ def uin_of(sb, name):
     return sb.call("cam", "GetUser", {"Name": name})["Uin"]
 
 
-def enroll_mfa(sb):
-    for name in ("alice.wang", "bob.li", "frank.zhao"):
-        sb.set_mfa(uin_of(sb, name), token=1)
-
-
-# 1. A clean onboarding: no finding, exit 0, quiet with -q.
+# 1. A clean onboarding (admins and prod operators with MFA required):
+# no finding, exit 0, quiet with -q.
 with Sandbox("--async-delay-ms", "100") as sb:
     t.eq(run(sb, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "on0")).rc, 0, "clean onboarding")
-    enroll_mfa(sb)
     out = os.path.join(tmp, "clean")
     r = run(sb, "permission_review.lua", ROSTER, "--out", out)
     t.eq(r.rc, 0, "a clean onboarding: exit 0")
@@ -70,7 +64,6 @@ with Sandbox("--async-delay-ms", "100") as sb:
 # 2. Every kind planted.
 with Sandbox("--async-delay-ms", "100") as sb:
     t.eq(run(sb, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "on")).rc, 0, "onboarding")
-    enroll_mfa(sb)
     sb.set_mfa(uin_of(sb, "alice.wang"))                        # no-mfa: alice turned it off
     ghost = sb.call("cam", "AddUser", {"Name": "ghost", "ConsoleLogin": 1,
                                        "Password": "Gh0st-pass-123"})["Uin"]   # orphan-user

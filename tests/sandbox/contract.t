@@ -112,6 +112,7 @@ def scenario(sb):
     sb.set_key_last_used(u["SecretId"], time.time() - 3 * 86400)
     sb.set_mfa(u["Uin"], phone=1, action={"Stoken": 1})
     c("GetUser", {"Name": "carol"})
+    c("SetMfaFlag", {"OpUin": u["Uin"], "LoginFlag": {"Stoken": 1}, "ActionFlag": {"Stoken": 1}})
     c("DescribeSafeAuthFlagColl", {"SubUin": u["Uin"]})
     c("UpdateUser", {"Name": "carol", "Remark": "contract"})
     c("ListUsers")

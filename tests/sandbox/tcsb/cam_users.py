@@ -231,3 +231,31 @@ def DescribeSafeAuthFlagColl(ctx):
     flags = {k: {f: int((mfa.get(k) or {}).get(f, 0)) for f in MFA_FIELDS}
              for k in ("LoginFlag", "ActionFlag")}
     return dict(flags, OffsiteFlag={f: 0 for f in OFFSITE_FIELDS}, PromptTrust=0)
+
+
+# SetMfaFlag takes LoginActionMfaFlag: Phone, Stoken and Wechat only.
+SETTABLE_MFA = ("Phone", "Stoken", "Wechat")
+
+
+@action("cam", kind="res")
+def SetMfaFlag(ctx):
+    """Sets what a sub-user's console login (LoginFlag) and sensitive
+    operations (ActionFlag) require; DescribeSafeAuthFlagColl then shows
+    it.  A flag left out keeps its value (guess)."""
+    uin = ctx.p.get("OpUin")
+    if uin is None:
+        raise ApiError("InvalidParameter", "OpUin is required")
+    ctx.authorize(user_res(ctx, uin))
+    u = by_uin(ctx.data, uin)
+    ctx.touch("cam:user", u["Name"])
+    mfa = u.setdefault("mfa", {})
+    for k in ("LoginFlag", "ActionFlag"):
+        given = ctx.p.get(k)
+        if isinstance(given, dict):
+            flags = mfa.setdefault(k, {})
+            for f in SETTABLE_MFA:
+                if f in given:
+                    if given[f] not in (0, 1):
+                        raise ApiError("InvalidParameter", "%s.%s must be 0 or 1" % (k, f))
+                    flags[f] = int(given[f])
+    return {}
