@@ -61,6 +61,13 @@ local function policy_doc(id, opts)
            text = r.PolicyDocument, doc = doc, description = r.Description }
 end
 
+-- list cut into lists of at most n.
+local function chunks(list, n)
+  local out = {}
+  for i = 1, #list, n do out[#out + 1] = table.move(list, i, math.min(i + n - 1, #list), 1, {}) end
+  return out
+end
+
 -- Runs fn(item) for each item, tc.parallel at a time; raises the first
 -- failure (a review that could not read something must not report).
 local function each(items, fn)
@@ -135,9 +142,7 @@ function M.read(opts)
   if not opts.policies_only then
     local uins = {}
     for _, name in ipairs(snap.order) do uins[#uins + 1] = snap.users[name].Uin end
-    local groups50 = {}
-    for i = 1, #uins, 50 do groups50[#groups50 + 1] = table.move(uins, i, math.min(i + 49, #uins), 1, {}) end
-    each(groups50, function(batch)
+    each(chunks(uins, 50), function(batch)
       local r = tc.call("cam", "DescribeSubAccounts", { FilterSubAccountUin = batch }, o)
       for _, x in ipairs(r.SubAccounts or {}) do
         local u = by_uin[x.Uin]
@@ -157,9 +162,7 @@ function M.read(opts)
     end
   end
   table.sort(ids)
-  local batches = {}
-  for i = 1, #ids, 10 do batches[#batches + 1] = table.move(ids, i, math.min(i + 9, #ids), 1, {}) end
-  each(batches, function(batch)
+  each(chunks(ids, 10), function(batch)
     local r = tc.call("cam", "GetSecurityLastUsed", { SecretIdList = batch }, o)
     for _, x in ipairs(r.SecretIdLastUsedRows or {}) do
       local k = key_of[x.SecretId]

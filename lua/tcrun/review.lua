@@ -94,6 +94,14 @@ local function eval_list(entries)
   end
   return out
 end
+M.eval_list = eval_list
+
+-- The entries (for eval_list) of the policies ids of snap, all via via.
+function M.entries(snap, ids, via)
+  local out = {}
+  for _, id in ipairs(ids) do out[#out + 1] = { id = id, policy = snap.policies[id], via = via } end
+  return out
+end
 
 -- The roles user u (in the hub) may assume in spoke, with their policies:
 -- the hub's policies allow sts:AssumeRole on the role and its trust
@@ -372,11 +380,8 @@ function M.prod_writes(world, snap, u)
   local prod = world.spokes and world.spokes.prod
   if prod then
     for _, a in ipairs(assumable(snap, u, prod)) do
-      local list = {}
-      for _, id in ipairs(a.role.policies) do
-        list[#list + 1] = { id = id, policy = prod.policies[id], via = "role " .. a.role.RoleName }
-      end
-      probe(eval_list(list), prod.uin, "prod account, ")
+      probe(eval_list(M.entries(prod, a.role.policies, "role " .. a.role.RoleName)), prod.uin,
+            "prod account, ")
     end
   else
     probe(eval_list(iam.user_policies(snap, u)), snap.uin, "")

@@ -67,22 +67,25 @@ function M.read_accepted(path, now)
   return out
 end
 
--- The regions the declared business units use, for workspaces.
-local function regions(run)
-  local set = { [run.units.defaults.env_region] = "env", [run.units.defaults.server_region] = "server" }
-  local envs, servers = { [run.units.defaults.env_region] = true }, { [run.units.defaults.server_region] = true }
+-- The regions the declared business units use for a setting, sorted.
+local function regions(run, key)
+  local set = { [run.units.defaults[key]] = true }
   for _, name in ipairs(run.units:declared()) do
     local s = run.units:get(name)
-    if s then envs[s.env_region] = true; servers[s.server_region] = true end
+    if s then set[s[key]] = true end
   end
-  local function list(t)
-    local out = {}
-    for k in pairs(t) do out[#out + 1] = k end
-    table.sort(out)
-    return out
-  end
-  return list(envs), list(servers), set
+  local out = {}
+  for r in pairs(set) do out[#out + 1] = r end
+  table.sort(out)
+  return out
 end
+
+-- tcrun's workspaces: CloudBase environments and Lighthouse servers, in
+-- every region a unit uses, with their owners.
+local WORKSPACE_KINDS = {
+  { "CloudBase environment", "env_region", api.managed_envs, "EnvId" },
+  { "Lighthouse server", "server_region", api.managed_instances, "InstanceId" },
+}
 
 -- CloudAudit of one account over the window: who was refused (ApiErrorCode
 -- AuthFailure.UnauthorizedOperation) and who made CAM writes, by
@@ -156,20 +159,14 @@ function M.read_world(run, opts)
       world.audit[#world.audit + 1] = audit(snap, s.account, opts)
     end
   end
-  local env_regions, server_regions = regions(run)
-  for _, r in ipairs(env_regions) do
-    for uin, list in pairs(api.managed_envs(r)) do
-      for _, e in ipairs(list) do
-        world.workspaces[#world.workspaces + 1] = { kind = "CloudBase environment", id = e.EnvId,
-          region = r, owner = api.tag_map(e.Tags).owner, owner_uin = uin, item = e }
-      end
-    end
-  end
-  for _, r in ipairs(server_regions) do
-    for uin, list in pairs(api.managed_instances(r)) do
-      for _, i in ipairs(list) do
-        world.workspaces[#world.workspaces + 1] = { kind = "Lighthouse server", id = i.InstanceId,
-          region = r, owner = api.tag_map(i.Tags).owner, owner_uin = uin, item = i }
+  for _, k in ipairs(WORKSPACE_KINDS) do
+    local kind, key, read, id = table.unpack(k)
+    for _, r in ipairs(regions(run, key)) do
+      for uin, list in pairs(read(r)) do
+        for _, x in ipairs(list) do
+          world.workspaces[#world.workspaces + 1] = { kind = kind, id = x[id], region = r,
+            owner = api.tag_map(x.Tags).owner, owner_uin = uin }
+        end
       end
     end
   end

@@ -17,22 +17,11 @@ function M.resource_account(resource)
 end
 
 local function entries_of(snap, ids, via)
-  local out = {}
-  for _, id in ipairs(ids) do
-    local p = snap.policies[id]
-    local doc = p and ev.parse(p.doc or p.text)
-    if doc then out[#out + 1] = { doc = doc, id = id, name = p.PolicyName, via = via } end
-  end
-  return out
+  return review.eval_list(review.entries(snap, ids, via))
 end
 
 local function user_entries(snap, u)
-  local out = {}
-  for _, e in ipairs(iam.user_policies(snap, u)) do
-    local doc = e.policy and ev.parse(e.policy.doc or e.policy.text)
-    if doc then out[#out + 1] = { doc = doc, id = e.id, name = e.policy.PolicyName, via = e.via } end
-  end
-  return out
+  return review.eval_list(iam.user_policies(snap, u))
 end
 
 -- Every principal allowed: { account, principal, kind ("user", "role",
