@@ -126,6 +126,10 @@ with Sandbox("--async-delay-ms", "100") as sb:
     with open(os.path.join(out, "review.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     t.eq(sorted(r_["id"] for r_ in rows), sorted(ids), "review.csv lists the same findings")
+    with open(os.path.join(out, "review.html"), encoding="utf-8") as f:
+        page = f.read()
+    t.ok(all(i in page for i in ids) and "http://" not in page and "https://" not in page,
+         "review.html lists every finding and loads nothing from elsewhere")
     r2 = run(sb, "permission_review.lua", review_roster, "--out", os.path.join(tmp, "again"))
     t.eq([f["id"] for f in findings(os.path.join(tmp, "again"))["findings"]], ids,
          "ids are stable from run to run")
