@@ -5,6 +5,7 @@
  * lsecret.c.
  */
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -165,6 +166,38 @@ static int tc_isatty(lua_State *L)
 	return 1;
 }
 
+/* tc.write_file(path, text) -> true, or nil, msg: writes text to path
+ * with mode 0600 through a temporary file renamed onto it once complete
+ * and synced (fs_atomic): a reader never sees half a file */
+static int tc_write_file(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	size_t len;
+	const char *text = luaL_checklstring(L, 2, &len);
+	struct fs_atomic f;
+	int rc;
+
+	if (fs_atomic_open(&f, path, 0600) != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(errno));
+		return 2;
+	}
+	if (fwrite(text, 1, len, f.fp) != len) {
+		rc = errno ? errno : EIO;
+		fs_atomic_free(&f);
+	} else {
+		rc = fs_atomic_commit(&f, 0);
+		fs_atomic_free(&f);
+	}
+	if (rc != 0) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s", path, strerror(rc));
+		return 2;
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* tc.lock(path) -> true, or nil, msg: takes an exclusive lock on the
  * file at path (made 0600 when missing, never through a symbolic link)
  * for the rest of the run, so two runs of one job never interleave;
@@ -268,6 +301,7 @@ static const luaL_Reg funcs[] = {
 	{ "appender", lappend_open },
 	{ "account", laccount_new },
 	{ "lock", tc_lock },
+	{ "write_file", tc_write_file },
 	{ "default_account", laccount_default },
 	{ NULL, NULL }
 };

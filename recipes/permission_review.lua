@@ -38,13 +38,15 @@ if not ok then
 end
 local opts = reviews.options(run)
 
--- 2. Every account, read once (a failed read ends the run, exit 3).
-local world = reviews.read_world(run, opts)
+-- 2. Every account, read once, and judged.  A failed read ends the run
+--    (exit 3) without a review: never "no access" from a read that failed.
+local done, world, active, held = pcall(function()
+  local w = reviews.read_world(run, opts)
+  return w, reviews.judge(run, w, opts)
+end)
+if not done then return reviews.failed(run, world) end
 
--- 3. Findings, acceptances, outputs.
-local active, held = reviews.judge(run, world, opts)
-reviews.write(run, world, opts, active, held)
-
--- 4. The safe remediations, when asked.
+-- 3. The safe remediations, when asked; then the outputs.
 if run.opts.fix then reviews.fix(run, world, active) end
+reviews.write(run, world, opts, active, held)
 return reviews.finish(run, active, held)

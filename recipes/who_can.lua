@@ -1,18 +1,20 @@
--- who_can.lua ACTION RESOURCE [--tag KEY=VALUE] [--out DIR]
+-- who_can.lua ACTION RESOURCE [--tag KEY=VALUE]
 -- Who can do ACTION (service:Action) on RESOURCE (a six-segment resource,
 -- qcs::service:region:uin/ACCOUNT:type/id, or *), answered offline from
 -- the accounts' CAM policies (the hub, and every environment's account
 -- with accounts.lua): each user, group member and role allowed, through
 -- which policy and statement; in an environment's account, also the hub's
 -- people who may assume a role that is allowed.  --tag gives the
--- resource's tags for qcs:resource_tag conditions.  Reads only.
+-- resource's tags for qcs:resource_tag conditions; a statement whose
+-- condition rests on what cannot be known offline (the caller's IP) is
+-- listed with that condition.  Reads only.
 local tc = require "tc"
 local iam = require "tcrun.iam"
 local recipe = require "tcrun.recipe"
 local whocan = require "tcrun.whocan"
 
 local run, code = recipe.start(arg, {
-  name = "who can", positionals = { "action", "resource" }, out = "tcrun-out/who-can",
+  name = "who can", positionals = { "action", "resource" }, out = false,
   usage = "tcrun who_can.lua ACTION RESOURCE [--tag KEY=VALUE]",
   options = { tag = { value = true, metavar = "KEY=VALUE",
                       help = "a tag of the resource, for qcs:resource_tag conditions" } } })
@@ -43,10 +45,11 @@ if run.accounts then
   end
 end
 local answer = whocan.answer(world, action, resource, context)
-io.stdout:write(("who can %s on %s: %d\n"):format(action, resource, #answer))
+io.stdout:write(("who can %s on %s: %d (besides each account's root, which always can)\n")
+                :format(action, resource, #answer))
 for _, a in ipairs(answer) do
-  io.stdout:write(("  %-24s %-18s %s, policy %s statement %d (%s)\n"):format(
+  io.stdout:write(("  %-24s %-18s %s, policy %s statement %d (%s)%s\n"):format(
     tc.printable(a.principal), a.kind, a.account, tc.printable(a.policy or "?"), a.statement or 0,
-    tc.printable(a.via)))
+    tc.printable(a.via), a.condition and ("  if " .. tc.printable(a.condition)) or ""))
 end
 return 0

@@ -507,14 +507,20 @@ local function context_values(context, key)
 end
 M.context_values = context_values
 
-local function condition_holds(conds, context, vars)
+-- possible: nil to decide; else a key absent from the context is unknown
+-- (the caller's IP at some future call, say), and the condition is taken
+-- as holding for an allow (possible = "allow": it might) and as failing
+-- for a deny (possible = "deny": it might not protect).
+local function condition_holds(conds, context, vars, possible, known)
   for _, c in ipairs(conds) do
     local test, neg = unpack(OPS[c.base])
     for _, kv in ipairs(c.keys) do
       local wanted = {}
       for k, w in ipairs(kv.values) do wanted[k] = subst(w, vars) end
       local values = context_values(context, kv.key)
-      if c.base == "null_equal" then
+      if possible and values == nil and not (known and known[kv.key]) then
+        if possible == "deny" then return false end
+      elseif c.base == "null_equal" then
         local isnull = values == nil and "true" or "false"
         local hit = false
         for _, w in ipairs(wanted) do
@@ -588,6 +594,10 @@ local function any_resource(st, resource, owner, vars)
   return false
 end
 
+-- request.possible = true asks "could this ever be allowed?" for a review:
+-- a condition on a key the context lacks may hold for an allow and may not
+-- hold for a deny (see condition_holds), except for the keys of
+-- request.known (a set), whose absence from the context is a fact.
 function M.evaluate(policies, request)
   local action, resource = request.action, request.resource or "*"
   local owner = request.owner_uin ~= nil and str(request.owner_uin) or nil
@@ -598,7 +608,8 @@ function M.evaluate(policies, request)
     local doc = doc_of(entry)
     for i, st in ipairs(doc.statement) do
       if any_action(st, action) and any_resource(st, resource, owner, vars)
-          and condition_holds(st.conditions, ctx, vars) then
+          and condition_holds(st.conditions, ctx, vars, request.possible and st.effect or nil,
+                              request.known) then
         local why = { policy = entry, statement = i, stmt = st }
         if st.effect == "deny" then return "deny", why end
         allow = allow or why

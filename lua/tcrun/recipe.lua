@@ -17,7 +17,8 @@
 --   positionals  names of the recipe's own positional arguments (after
 --            the roster's), in run.pos
 --   options  the recipe's own options (args.lua), besides --out
---   out      the default --out folder; out_help, what goes there
+--   out      the default --out folder (false: the recipe writes no file);
+--            out_help, what goes there
 --   no_dry_run  why, when the recipe has no dry run (--dry-run refused)
 --   accounts "setup" for setup_accounts.lua (spokes may not exist yet)
 --
@@ -113,8 +114,8 @@ end
 -- The run, or nil and the exit code after saying what is wrong.
 function M.start(argv, spec)
   local options = { spec.roster and (spec.roster == "leavers" and "leavers" or "roster") or nil,
-    out = { value = true, default = spec.out, metavar = "DIR",
-            help = spec.out_help or "folder for the report" } }
+    out = spec.out ~= false and { value = true, default = spec.out, metavar = "DIR",
+                                  help = spec.out_help or "folder for the report" } or nil }
   for _, p in ipairs(spec.positionals or {}) do options[#options + 1] = p end
   for k, v in pairs(spec.options or {}) do options[k] = v end
   local opts, pos = args.cli(argv, options, spec.usage)
@@ -153,7 +154,9 @@ function M.start(argv, spec)
   -- not start.  A dry run makes nothing there, but says what the real
   -- run would meet.
   local ok, err
-  if run.plan.dry_run then
+  if spec.out == false then
+    ok = true
+  elseif run.plan.dry_run then
     ok, err = tc.mkdir(opts.out, { check = true })
   else
     ok, err = writable(opts.out)

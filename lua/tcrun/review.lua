@@ -14,6 +14,7 @@
 local tc = require "tc"
 local ev = require "tcrun.cam_eval"
 local iam = require "tcrun.iam"
+local json = require "tcrun.json"
 local policy = require "tcrun.policy"
 local roster = require "tcrun.roster"
 
@@ -34,7 +35,20 @@ local RANK = { high = 1, medium = 2, low = 3 }
 
 local function label(snap) return ("%s (%s)"):format(snap.name, snap.uin) end
 
-local function day(t) return t and os.date("!%Y-%m-%d", t) or "never" end
+-- A list for the evidence: a JSON array even when empty.
+local function arr(t) return json.array(t or {}) end
+
+-- A short digest of facts (FNV-1a, 32 bits, hex): part of the id of a
+-- finding whose facts can grow.
+local function digest(...)
+  local h = 2166136261
+  for _, part in ipairs({ ... }) do
+    local s = type(part) == "table" and table.concat(part, ",") or tostring(part)
+    for i = 1, #s do h = ((h ~ s:byte(i)) * 16777619) & 0xffffffff end
+    h = ((h ~ 59) * 16777619) & 0xffffffff
+  end
+  return ("%08x"):format(h)
+end
 
 -- Actions a prod write is probed with, on a resource of prod (tagged
 -- environment=prod), one per service the role templates touch.
@@ -46,19 +60,40 @@ M.PROD_WRITES = {
   { "cam:AttachUserPolicy", "cam", "uin" },
 }
 
--- Whether the statement allows everything, or all of one service, on
--- every resource, with no condition narrowing it.
+-- The action a statement grants wholesale, when it allows everything
+-- ("*": then cam:AttachUserPolicy stands for it) or all of one service
+-- ("svc:*": svc:TcrunReviewProbe) on every resource, and no condition on
+-- the resources' tags narrows it (a condition on the time or the caller's
+-- IP does not make an administrator less of one); else nil.
 local function broad(stmt)
-  if stmt.effect ~= "allow" or stmt.condition then return false end
+  if stmt.effect ~= "allow" then return nil end
+  for op, keys in pairs(stmt.condition or {}) do
+    if type(keys) == "table" and keys["qcs:resource_tag"] then return nil end
+  end
   local any_res = false
   for _, r in ipairs(stmt.resource or {}) do if r == "*" then any_res = true end end
-  if not any_res then return false end
+  if not any_res then return nil end
   for _, a in ipairs(stmt.action or {}) do
     local bare = a:gsub("^name/", "")
-    if bare == "*" or bare:find("^[%w_-]+:%*$") then return true end
+    if bare == "*" then return "cam:AttachUserPolicy" end
+    local svc = bare:match("^([%w_-]+):%*$")
+    if svc then return svc .. ":TcrunReviewProbe" end
   end
-  return false
+  return nil
 end
+
+-- A request that asks "could this ever be allowed?": now, the resource's
+-- tags as given (none: it has none), and anything the review cannot know
+-- (the caller's IP, say) taken as possibly matching.
+local KNOWN = { ["qcs:resource_tag"] = true, ["qcs:request_tag"] = true, ["qcs:current_time"] = true }
+
+local function could(request, now)
+  request.possible, request.known = true, KNOWN
+  request.context = request.context or {}
+  request.context["qcs:current_time"] = os.date("!%Y-%m-%dT%H:%M:%SZ", now or os.time())
+  return request
+end
+M.could = could
 
 -- The end of a time-boxed grant: when every allow statement of the
 -- policy ends by a date condition on qcs:current_time, the latest end;
@@ -111,8 +146,8 @@ local function assumable(hub, u, spoke)
   local out = {}
   for name, role in pairs(spoke.roles) do
     local arn = ("qcs::cam::uin/%s:roleName/%s"):format(spoke.uin, name)
-    local decision, why = ev.evaluate(mine, { action = "sts:AssumeRole", resource = arn,
-                                              owner_uin = hub.uin, uin = tostring(u.Uin), context = {} })
+    local decision, why = ev.evaluate(mine, could({ action = "sts:AssumeRole", resource = arn,
+                                                    owner_uin = hub.uin, uin = tostring(u.Uin) }, hub.now))
     local trusted = false
     for _, s in ipairs(role.trust and role.trust.statement or {}) do
       local q = type(s.principal) == "table" and s.principal.qcs or {}
@@ -157,6 +192,10 @@ function M.findings(world, opts)
   local out = {}
   local now = opts.now
   local stale = opts.stale_days * 86400
+  -- key: what tells this finding from others of its kind and principal;
+  -- for findings whose facts may grow (the actions of a burst, the groups
+  -- left), a digest of those facts, so that an acceptance covers exactly
+  -- what was accepted and a new fact is a new finding.
   local function add(kind, snap, principal, detail, evidence, key)
     local id = ("%s/%s/%s%s"):format(kind, snap.uin, principal, key and ("/" .. key) or "")
     out[#out + 1] = { id = id, kind = kind, severity = M.SEVERITY[kind], account = label(snap),
@@ -171,6 +210,7 @@ function M.findings(world, opts)
       local u = snap.users[name]
       local person = want[name]
       local entries = iam.user_policies(snap, u)
+      local evaluable = eval_list(entries)
       local active = {}
       for _, k in ipairs(u.keys) do if k.Status == "Active" then active[#active + 1] = k.AccessKeyId end end
 
@@ -178,19 +218,25 @@ function M.findings(world, opts)
         add("orphan-user", snap, name, ("sub-user %s is not on the roster%s"):format(name,
             is_hub and "" or " (people belong in the hub)"),
             { uin = tostring(u.Uin), created = u.CreateTime, console_login = u.ConsoleLogin,
-              groups = u.groups, active_keys = active })
+              groups = arr(u.groups), active_keys = arr(active) })
       end
 
       -- Offboarded: console login off, yet some access left.
       if u.ConsoleLogin == 0 then
         local left = {}
         if #u.groups > 0 then left[#left + 1] = "groups " .. table.concat(u.groups, ", ") end
-        if #u.policies > 0 then left[#left + 1] = #u.policies .. " policies" end
+        local pnames = {}
+        for _, id in ipairs(u.policies) do
+          pnames[#pnames + 1] = snap.policies[id] and snap.policies[id].PolicyName or tostring(id)
+        end
+        table.sort(pnames)
+        if #pnames > 0 then left[#left + 1] = "policies " .. table.concat(pnames, ", ") end
         if #active > 0 then left[#left + 1] = "active keys " .. table.concat(active, ", ") end
         if #left > 0 then
           add("offboarded-with-access", snap, name,
               ("%s has console login off but still has %s"):format(name, table.concat(left, "; ")),
-              { uin = tostring(u.Uin), groups = u.groups, policies = u.policies, active_keys = active })
+              { uin = tostring(u.Uin), groups = arr(u.groups), policies = arr(pnames),
+                active_keys = arr(active) }, digest(u.groups, pnames, active))
         end
       end
 
@@ -209,7 +255,7 @@ function M.findings(world, opts)
                 next(have) and table.concat(sorted(have), ", ") or "no role group",
                 person.e.role, table.concat(person.e.environments, ";"),
                 table.concat(sorted(person.groups), ", ")),
-              { extra = extra, missing = missing })
+              { extra = arr(extra), missing = arr(missing) }, digest(extra, missing))
         end
       end
 
@@ -224,11 +270,15 @@ function M.findings(world, opts)
               { policy_id = e.id, policy = pname, via = e.via }, tostring(e.id))
         elseif p and type(p.doc) == "table" then
           for i, s in ipairs(p.doc.statement or {}) do
-            if broad(s) then
+            local probe = broad(s)
+            -- Wholesale, and not undone by a deny elsewhere.
+            if probe and ev.evaluate(evaluable, could({ action = probe, resource = "*",
+                                     owner_uin = snap.uin, uin = tostring(u.Uin) }, now)) == "allow" then
               add("full-access", snap, name,
-                  ("%s: statement %d of %s allows %s on * (%s)"):format(name, i, pname,
-                    table.concat(s.action, ","), e.via),
-                  { policy_id = e.id, policy = pname, statement = i, via = e.via }, e.id .. "/" .. i)
+                  ("%s: statement %d of %s allows %s on *%s (%s)"):format(name, i, pname,
+                    table.concat(s.action, ","), s.condition and ", under a condition" or "", e.via),
+                  { policy_id = e.id, policy = pname, statement = i, via = e.via,
+                    condition = s.condition and json.encode(s.condition) or nil }, e.id .. "/" .. i)
             end
           end
           local ends = grant_end(p.doc)
@@ -256,18 +306,21 @@ function M.findings(world, opts)
       if person and is_hub and (person.e.role == "viewer" or person.e.role == "developer") then
         local hits = M.prod_writes(world, snap, u)
         if #hits > 0 then
+          local actions = {}
+          for _, h in ipairs(hits) do actions[#actions + 1] = h.action end
           add("prod-write", snap, name,
-              ("%s (roster: %s) can %s in prod"):format(name, person.e.role, hits[1].action),
-              { actions = (function() local a = {} for _, h in ipairs(hits) do a[#a + 1] = h.action end return a end)(),
-                policy = hits[1].policy, statement = hits[1].statement, via = hits[1].via })
+              ("%s (roster: %s) can %s in prod (%s)"):format(name, person.e.role, hits[1].action,
+                hits[1].via),
+              { actions = arr(actions), policy = hits[1].policy, statement = hits[1].statement,
+                via = hits[1].via }, digest(actions, hits[1].via))
         end
       end
 
       -- MFA for admins and prod operators with console login.
       if u.mfa == false and u.ConsoleLogin == 1 then
         add("no-mfa", snap, name, ("%s (%s) logs in to the console without MFA"):format(name,
-            person and (person.e.role .. " in " .. table.concat(person.e.environments, ";")) or "?"),
-            { uin = tostring(u.Uin) })
+            u.mfa_why or (person and (person.e.role .. " in " .. table.concat(person.e.environments, ";")))
+            or "?"), { uin = tostring(u.Uin) })
       end
 
       -- Logins and keys.
@@ -275,7 +328,7 @@ function M.findings(world, opts)
         local last = u.last_login or u.created
         if last and now - last > stale then
           add("stale-login", snap, name, ("%s has not logged in since %s"):format(name,
-              u.last_login and day(u.last_login) or ("creation, " .. day(u.created))),
+              u.last_login and u.RecentlyLoginTime or ("creation, " .. tostring(u.CreateTime))),
               { last_login = u.RecentlyLoginTime or "never", created = u.CreateTime })
         end
       end
@@ -284,7 +337,7 @@ function M.findings(world, opts)
           local age = k.created and now - k.created
           if age and age > stale and (not k.last_used or now - k.last_used > stale) then
             add("unused-key", snap, name, ("key %s of %s unused since %s"):format(k.AccessKeyId, name,
-                k.last_used and day(k.last_used) or "its creation"),
+                k.last_used and k.LastUsedDate or ("its creation, " .. tostring(k.CreateTime))),
                 { key = k.AccessKeyId, created = k.CreateTime, last_used = k.LastUsedDate or "never" },
                 k.AccessKeyId)
           end
@@ -303,7 +356,7 @@ function M.findings(world, opts)
         if p and p.type == "custom" and not (opts.rendered_group and opts.rendered_group(snap, gname, p)) then
           add("unmanaged-policy", snap, "group " .. gname,
               ("group %s has the custom policy %s, which tcrun did not render as it is"):format(gname,
-                p.PolicyName), { policy_id = id, policy = p.PolicyName, members = g.members },
+                p.PolicyName), { policy_id = id, policy = p.PolicyName, members = arr(g.members) },
               tostring(id))
         end
       end
@@ -334,16 +387,17 @@ function M.findings(world, opts)
     local snap = a.snap
     for who, list in pairs(a.denied) do
       if #list >= opts.burst then
-        add("denied-burst", snap, who, ("%s was refused %d times in %d day(s)"):format(who, #list,
-            opts.since_days), { count = #list, first = list[1].time, last = list[#list].time,
-            actions = list.actions }, nil)
+        add("denied-burst", snap, who, ("%s was refused %d times in %d day(s) (%s)"):format(who, #list,
+            opts.since_days, table.concat(list.actions, ", ")), { count = #list, first = list[1].time,
+            last = list[#list].time, actions = arr(list.actions) }, digest(list.actions))
       end
     end
     for who, list in pairs(a.cam_writes) do
       if not opts.is_admin(who) then
         add("outside-change", snap, who, ("%s made %d CAM change(s) (%s), and is not one of the "
             .. "administrators"):format(who, #list, table.concat(list.actions, ", ")),
-            { count = #list, first = list[1].time, last = list[#list].time, actions = list.actions })
+            { count = #list, first = list[1].time, last = list[#list].time, actions = arr(list.actions) },
+            digest(list.actions))
       end
     end
   end
@@ -369,8 +423,8 @@ function M.prod_writes(world, snap, u)
   local function probe(policies, owner, via_prefix)
     for _, w in ipairs(M.PROD_WRITES) do
       local res = ("qcs::%s:ap-guangzhou:uin/%s:%s/tcrun-probe"):format(w[2], owner, w[3])
-      local decision, why = ev.evaluate(policies, { action = w[1], resource = res, owner_uin = owner,
-        uin = tostring(u.Uin), context = { ["qcs:resource_tag"] = { "environment&prod" } } })
+      local decision, why = ev.evaluate(policies, could({ action = w[1], resource = res, owner_uin = owner,
+        uin = tostring(u.Uin), context = { ["qcs:resource_tag"] = { "environment&prod" } } }, world.now))
       if decision == "allow" then
         hits[#hits + 1] = { action = w[1], policy = why.policy.name, statement = why.statement,
                             via = via_prefix .. why.policy.via }
@@ -401,7 +455,10 @@ function M.apply_accepted(findings, accepted, now)
       f.acceptance = { owner = a.owner, ticket = a.ticket, expires = a.expires }
       held[#held + 1] = f
     else
-      if a then f.evidence.acceptance_expired = a.expires .. " (" .. a.ticket .. ")" end
+      if a then
+        f.evidence.acceptance_expired = a.expires .. " (" .. a.ticket .. ")"
+        f.detail = ("%s (its acceptance, %s, expired %s)"):format(f.detail, a.ticket, a.expires)
+      end
       active[#active + 1] = f
     end
   end

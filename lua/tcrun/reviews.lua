@@ -50,16 +50,22 @@ function M.read_accepted(path, now)
     for _, k in ipairs({ "id", "owner", "ticket", "expires" }) do
       if not row[k] or row[k]:match("^%s*$") then missing[#missing + 1] = k end
     end
+    local at = not (#missing > 0) and row.expires:find("^%d%d%d%d%-%d%d%-%d%d$")
+               and iam.parse_time(row.expires .. "T00:00:00Z")
     if #missing > 0 then
       bad("an acceptance needs " .. table.concat(missing, ", "))
-    elseif not iam.parse_time(row.expires) or not row.expires:find("^%d%d%d%d%-%d%d%-%d%d$") then
+    elseif not at or os.date("!%Y-%m-%d", at) ~= row.expires then
       bad(("expires %q is not a date YYYY-MM-DD"):format(row.expires))
     elseif out[row.id] then
       bad("finding " .. row.id .. " is accepted twice")
     else
       -- Accepted through the whole of its expiry day (UTC).
-      out[row.id] = { owner = row.owner, ticket = row.ticket, expires = row.expires,
+      out[row.id] = { owner = row.owner, ticket = row.ticket, expires = row.expires, line = line,
                       ["until"] = iam.parse_time(row.expires .. "T23:59:59Z") }
+      if at > now + 366 * 86400 then
+        tc.warn(("%s:%d: %s is accepted until %s, more than a year away"):format(path, line,
+                                                                                row.id, row.expires))
+      end
     end
   end
   r:close()
@@ -139,11 +145,18 @@ end
 function M.read_world(run, opts)
   local want = {}
   for _, row in ipairs(run.rows) do want[row.employee.username] = row.employee end
-  -- MFA is read only where it is required: admins, and operators in prod.
+  -- MFA is read only where it is required: admins and operators in prod,
+  -- by the roster or by the groups they are really in.
   local function mfa(u)
+    for _, g in ipairs(u.groups) do
+      if g:find("%-admin$") or g == "prod-operator" then
+        u.mfa_why = "in group " .. g
+        return true
+      end
+    end
     return want[u.Name] ~= nil and roster.needs_mfa(want[u.Name])
   end
-  local world = { rows = run.rows, accounts = {}, audit = {}, workspaces = {} }
+  local world = { rows = run.rows, accounts = {}, audit = {}, workspaces = {}, now = opts.now }
   local hub_uin = run.accounts and run.accounts.cfg.hub or api.owner_uin()
   tc.log("permission review: reading account " .. hub_uin)
   world.hub = iam.read({ name = run.accounts and "hub" or "account", uin = hub_uin, mfa = mfa })
@@ -213,19 +226,22 @@ function M.judge(run, world, opts)
   opts.rendered_user = rendered_user(world, opts)
   opts.rendered_group = rendered_group(run, opts)
   local findings = review.findings(world, opts)
+  local seen = {}
+  for _, f in ipairs(findings) do seen[f.id] = true end
+  for id, a in pairs(opts.accepted) do
+    if not seen[id] then
+      tc.warn(("%s:%d: %s matches no finding of this review (gone, or its facts changed)")
+              :format(run.opts.accept, a.line, id))
+    end
+  end
   return review.apply_accepted(findings, opts.accepted, opts.now)
 end
 
--- Writes path through a temporary file and a rename: a reader never sees
--- half a file.
+-- Writes path (mode 0600, like everything in an output folder) through a
+-- temporary file and a rename: a reader never sees half a file.
 local function write_file(path, text)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "w")
-  if not f then error("cannot write " .. path .. ": " .. err, 0) end
-  f:write(text)
-  f:close()
-  local ok, rerr = os.rename(tmp, path)
-  if not ok then error("cannot write " .. path .. ": " .. rerr, 0) end
+  local ok, err = tc.write_file(path, text)
+  if not ok then error("cannot write " .. err, 0) end
 end
 
 M.COLUMNS = { "status", "severity", "kind", "account", "principal", "detail", "evidence", "id",
@@ -252,7 +268,7 @@ function M.write(run, world, opts, active, held)
   for status, list in pairs({ active = active, accepted = held }) do
     for _, f in ipairs(list) do
       local a = f.acceptance or {}
-      assert(w:write({ status = status, severity = f.severity, kind = f.kind, account = f.account,
+      assert(w:write({ status = f.fixed and "fixed" or status, severity = f.severity, kind = f.kind, account = f.account,
                        principal = tc.printable(f.principal), detail = tc.printable(f.detail),
                        evidence = json.encode(f.evidence), id = f.id, owner = a.owner,
                        ticket = a.ticket, expires = a.expires }))
@@ -264,7 +280,8 @@ function M.write(run, world, opts, active, held)
   write_file(out .. "/review.html", html)
 end
 
--- The safe remediations of the active findings, through the plan.
+-- The safe remediations of the active findings, through the plan; each
+-- finding remedied (not under a dry run) is marked fixed = true.
 function M.fix(run, world, active)
   local by_label = {}
   for _, a in ipairs(world.accounts) do by_label[("%s (%s)"):format(a.name, a.uin)] = a end
@@ -276,11 +293,24 @@ function M.fix(run, world, active)
     local snap = by_label[f.account]
     local o = { account = spoke_account[snap.uin] }
     local u = snap.users[f.principal]
+    local acted = true
     if f.kind == "unused-key" and u then
       run.plan:write(f.principal, "cam", "UpdateAccessKey",
-        { AccessKeyId = f.evidence.key, Status = "Inactive", TargetUin = u.Uin }, o)
-    elseif f.kind == "orphan-user" and u and u.ConsoleLogin == 1 then
-      run.plan:write(f.principal, "cam", "UpdateUser", { Name = f.principal, ConsoleLogin = 0 }, o)
+        { AccessKeyId = f.evidence.key, Status = "Inactive", TargetUin = u.Uin },
+        { account = o.account, note = "finding " .. f.id })
+    elseif f.kind == "orphan-user" and u then
+      -- Console and API access off; the user and its keys are kept.
+      if u.ConsoleLogin == 1 then
+        run.plan:write(f.principal, "cam", "UpdateUser", { Name = f.principal, ConsoleLogin = 0 },
+                       { account = o.account, note = "finding " .. f.id })
+      end
+      for _, k in ipairs(u.keys) do
+        if k.Status == "Active" then
+          run.plan:write(f.principal, "cam", "UpdateAccessKey",
+            { AccessKeyId = k.AccessKeyId, Status = "Inactive", TargetUin = u.Uin },
+            { account = o.account, note = "finding " .. f.id })
+        end
+      end
     elseif f.kind == "expired-break-glass" and u then
       local via = f.evidence.via or "user"
       local group = via:match("^group (.+)$")
@@ -293,8 +323,31 @@ function M.fix(run, world, active)
           { PolicyId = f.evidence.policy_id, DetachUin = u.Uin },
           { account = o.account, note = "expired grant " .. f.evidence.policy })
       end
+    else
+      acted = false
     end
+    if acted and not run.plan.dry_run then f.fixed = true end
   end
+end
+
+-- A review that could not read everything: a setup problem (exit 2)
+-- stays one; otherwise one line and exit 3, and the previous review in
+-- --out is renamed *.previous so that nobody takes it for tonight's.
+function M.failed(run, err)
+  if type(err) == "table" and (err.code == "ClientError.Config" or err.code == "ClientError.WrongAccount"
+                               or tostring(err.code):find("^AuthFailure")) then
+    error(err, 0)
+  end
+  local moved = {}
+  for _, name in ipairs({ "review.json", "review.csv", "review.html" }) do
+    local path = run.opts.out .. "/" .. name
+    if os.rename(path, path .. ".previous") then moved[#moved + 1] = name end
+  end
+  if type(err) == "table" then err.where = "" end
+  io.stderr:write(("tcrun: permission review: a read failed, so there is no review: %s%s\n")
+                  :format(tc.printable(tostring(err)), #moved > 0 and
+                          ("; the last review is now " .. table.concat(moved, ", ") .. " .previous") or ""))
+  return 3
 end
 
 -- The screen summary and the exit status: 0 no active finding, 1 some.

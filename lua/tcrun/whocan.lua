@@ -35,12 +35,17 @@ function M.answer(world, action, resource, context)
   end
   local out = {}
   local function ask(snap, principal, kind, entries, prefix)
-    local decision, why = ev.evaluate(entries, { action = action, resource = resource,
-      owner_uin = snap.uin, uin = principal.uin, context = context or {} })
+    local ctx = {}
+    for k, v in pairs(context or {}) do ctx[k] = v end
+    local decision, why = ev.evaluate(entries, review.could({ action = action, resource = resource,
+      owner_uin = snap.uin, uin = principal.uin, context = ctx }))
     if decision == "allow" then
+      local cond = why.policy.doc and why.policy.doc.statement and why.policy.doc.statement[why.statement]
+      cond = cond and cond.condition
       out[#out + 1] = { account = ("%s (%s)"):format(snap.name, snap.uin), principal = principal.name,
                         kind = kind, via = (prefix or "") .. why.policy.via,
-                        policy = why.policy.name, statement = why.statement }
+                        policy = why.policy.name, statement = why.statement,
+                        condition = cond and next(cond) and require("tcrun.json").encode(cond) or nil }
     end
   end
   for _, name in ipairs(target.order) do

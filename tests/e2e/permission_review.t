@@ -97,6 +97,21 @@ with Sandbox("--async-delay-ms", "100") as sb:
     sb.add_audit_event(event_name="AttachUserPolicy", service="cam", username="frank.zhao", uin=frank,
                        write=True)                                # outside-change
 
+    def attach(uin, name, statements):
+        pid = sb.call("cam", "CreatePolicy", {"PolicyName": name, "PolicyDocument": json.dumps(
+            {"version": "2.0", "statement": statements})})["PolicyId"]
+        sb.call("cam", "AttachUserPolicy", {"PolicyId": pid, "AttachUin": uin})
+    # A time-boxed grant still running gives emma (a viewer) prod writes;
+    # a wildcard behind an IP condition makes bob an administrator; a deny
+    # that cancels an allow gives frank nothing.
+    attach(emma, "lh-until-2099", [{"effect": "allow", "action": ["lighthouse:*"], "resource": ["*"],
+                                    "condition": {"date_less_than": {"qcs:current_time": "2099-01-01T00:00:00Z"}}}])
+    attach(bob, "wild-anyip", [{"effect": "allow", "action": ["*"], "resource": ["*"],
+                                "condition": {"ip_not_equal": {"qcs:ip": "192.0.2.1/32"}}}])
+    attach(frank, "lh-allow-deny", [{"effect": "allow", "action": ["lighthouse:*"], "resource": ["*"]},
+                                    {"effect": "deny", "action": ["lighthouse:*"], "resource": ["*"]}])
+    k_ghost = sb.call("cam", "CreateAccessKey", {"TargetUin": ghost})["AccessKey"]["AccessKeyId"]
+
     out = os.path.join(tmp, "all")
     r = run(sb, "permission_review.lua", review_roster, "--out", out)
     t.eq(r.rc, 1, "findings: exit 1")
@@ -107,8 +122,9 @@ with Sandbox("--async-delay-ms", "100") as sb:
     want = {
         "orphan-user": {"ghost", "david.chen"}, "missing-user": {"nina.new"},
         "role-drift": {"carol.zhang"}, "offboarded-with-access": {"david.chen"},
-        "unmanaged-policy": {"frank.zhao", "emma.liu"}, "full-access": {"ghost"},
-        "prod-write": {"carol.zhang"}, "no-mfa": {"alice.wang"}, "stale-login": {"bob.li"},
+        "unmanaged-policy": {"frank.zhao", "emma.liu", "bob.li"}, "full-access": {"ghost", "bob.li", "emma.liu"},
+        "prod-write": {"carol.zhang", "emma.liu"}, "no-mfa": {"alice.wang", "carol.zhang"},
+        "stale-login": {"bob.li"},
         "unused-key": {"emma.liu"}, "old-key": {"frank.zhao"}, "expired-break-glass": {"emma.liu"},
         "orphan-workspace": {"david.chen"}, "denied-burst": {"emma.liu"},
         "outside-change": {"frank.zhao"}}
@@ -117,6 +133,10 @@ with Sandbox("--async-delay-ms", "100") as sb:
              "got %s" % sorted(got.get(kind, set())))
     t.eq(sorted(set(got) - set(want)), [], "no kind that was not planted")
     t.ok("carol.zhang" not in got.get("unused-key", set()), "a fresh key is never unused")
+    t.ok("frank.zhao" not in got.get("full-access", set()), "an allow a deny cancels is no full access")
+    t.like([f["detail"] for f in doc["findings"] if f["kind"] == "no-mfa" and f["principal"] == "carol.zhang"][0],
+           "in group prod-operator", "MFA is asked of whoever is really in an admin or prod-operator group")
+    t.eq(oct(os.stat(os.path.join(out, "review.json")).st_mode & 0o777), "0o600", "review.json is 0600")
     t.ok(all(f["id"] and f["severity"] in ("high", "medium", "low") and f["account"] and f["detail"]
              and isinstance(f["evidence"], dict) for f in doc["findings"]),
          "every finding has an id, severity, account, detail and evidence")
@@ -149,11 +169,30 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.ok(ghost_id not in [f["id"] for f in d2["findings"]], "and not among the findings")
     back = [f for f in d2["findings"] if f["id"] == bob_id]
     t.ok(back and "acceptance_expired" in back[0]["evidence"], "an expired acceptance: the finding is back")
+    t.like(back[0]["detail"] if back else "", "(its acceptance, SEC-2, expired 2020-01-31)",
+           "and says so in its detail")
     with open(acc, "w") as f:
         f.write("id,owner,ticket,expires\n%s,,SEC-1,2099-12-31\n" % ghost_id)
     r = run(sb, "permission_review.lua", review_roster, "--out", out2, "--accept", acc)
     t.eq(r.rc, 2, "an acceptance without an owner is refused: exit 2")
     t.like(r.err, "accept.csv:2: an acceptance needs owner", "naming its line")
+    with open(acc, "w") as f:
+        f.write("id,owner,ticket,expires\n%s,sec@example.com,SEC-1,2027-02-30\n" % ghost_id)
+    r = run(sb, "permission_review.lua", review_roster, "--out", out2, "--accept", acc)
+    t.eq(r.rc, 2, "an expiry that is no calendar date (2027-02-30) is refused")
+
+    # An acceptance covers the facts it was given for: a new kind of CAM
+    # change by frank is a new finding.
+    frank_id = [f["id"] for f in doc["findings"] if f["kind"] == "outside-change"][0]
+    with open(acc, "w") as f:
+        f.write("id,owner,ticket,expires\n%s,sec@example.com,SEC-3,2099-12-31\n" % frank_id)
+    sb.add_audit_event(event_name="CreateAccessKey", service="cam", username="frank.zhao", uin=frank,
+                       write=True)
+    r = run(sb, "permission_review.lua", review_roster, "--out", out2, "--accept", acc)
+    d3 = findings(out2)
+    t.ok(any(f["kind"] == "outside-change" and f["principal"] == "frank.zhao" for f in d3["findings"]),
+         "a new kind of change by frank is a finding again, despite the acceptance")
+    t.like(r.err, "matches no finding of this review", "and the stale acceptance is pointed out")
 
     # --fix: only the safe remediations, planned under --dry-run.
     w0 = len(events(sb))
@@ -170,6 +209,11 @@ with Sandbox("--async-delay-ms", "100") as sb:
     keys = {k["AccessKeyId"]: k["Status"] for k in sb.call("cam", "ListAccessKeys", {"TargetUin": emma})["AccessKeys"]}
     t.eq(keys.get(k_emma), "Inactive", "the unused key is off")
     t.eq(sb.call("cam", "GetUser", {"Name": "ghost"})["ConsoleLogin"], 0, "the orphan cannot log in")
+    gkeys = {k["AccessKeyId"]: k["Status"] for k in sb.call("cam", "ListAccessKeys", {"TargetUin": ghost})["AccessKeys"]}
+    t.eq(gkeys.get(k_ghost), "Inactive", "nor use its key (kept, inactive)")
+    with open(os.path.join(out2, "review.csv"), newline="") as f:
+        st = {r_["id"]: r_["status"] for r_ in csv.DictReader(f)}
+    t.eq(st.get(ghost_id), "fixed", "the report of the --fix run marks what it fixed")
 
     # Two runs never overlap.
     os.makedirs(state_dir(sb), exist_ok=True)
@@ -182,7 +226,14 @@ with Sandbox("--async-delay-ms", "100") as sb:
 with Sandbox("--async-delay-ms", "100", "--fault-rate", "0.3") as sb:
     t.diag("fault seed %s" % sb.seed)
     out = os.path.join(tmp, "faulty")
+    os.makedirs(out, mode=0o700, exist_ok=True)
+    with open(os.path.join(out, "review.json"), "w") as f:
+        f.write("{}\n")
     r = run(sb, "--retries", "0", "permission_review.lua", ROSTER, "--out", out)
     t.eq(r.rc, 3, "a read that fails: exit 3")
-    t.ok(not os.path.exists(os.path.join(out, "review.json")), "and no review is written")
+    t.ok(not os.path.exists(os.path.join(out, "review.json"))
+         and os.path.exists(os.path.join(out, "review.json.previous")),
+         "and no review is there: the last one is renamed .previous")
+    t.ok("traceback" not in r.err and len(r.err.strip().splitlines()) <= 2 and "a read failed" in r.err,
+         "said in one line", r.err)
 t.done()
