@@ -109,11 +109,14 @@ function M.read(opts)
     snap.groups[g.GroupName] = entry
   end)
   for name, g in pairs(snap.groups) do
+    table.sort(g.members)
     for _, m in ipairs(g.members) do
       local u = snap.users[m]
       if u then u.groups[#u.groups + 1] = name end
     end
   end
+  -- Sorted, so a report reads the same from night to night.
+  for _, u in pairs(snap.users) do table.sort(u.groups) end
 
   -- Per user: the last login, direct policies, keys, and MFA when asked
   -- (opts.policies_only: the policies alone, for "who can").
