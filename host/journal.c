@@ -106,6 +106,8 @@ int journal_format(const struct journal_entry *e, struct json_buf *b)
 		put_field(b, "account", e->account);
 		put_field(b, "account_name", e->account_name);
 	}
+	if (e->note)
+		put_field(b, "note", e->note);
 	json_put_raw(b, ",\"params\":", 10);
 	if (e->params)
 		json_put_raw(b, e->params, strlen(e->params));

@@ -22,6 +22,7 @@ struct journal_entry {
 	time_t time;
 	const char *service, *action, *region;   /* NULL = "" */
 	const char *account, *account_name;      /* NULL: left out */
+	const char *note;           /* why, from the script (opts.note); NULL */
 	const char *params;         /* JSON text, secrets already redacted */
 	const char *request_id;     /* NULL = "" */
 	const char *outcome;        /* "ok", "error" or "interrupted" */
@@ -41,7 +42,7 @@ int journal_append(struct journal *j, const char *line, size_t len);
 int journal_check(const char *path, char *err, size_t errlen);
 
 /* Appends e's line: {"time", "service", "action", "region"[, "account",
- * "account_name"], "params",
+ * "account_name"][, "note"], "params",
  * "request_id", "outcome"[, "code", "message"], "attempts"}.  0 or -1. */
 int journal_record(struct journal *j, const struct journal_entry *e);
 /* The line journal_record writes, appended to out; 0 or -1 (memory). */

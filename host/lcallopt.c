@@ -24,7 +24,7 @@ static void check_keys(lua_State *L, int idx)
 {
 	static const char *const known[] = {
 		"region", "version", "timeout", "retries", "credential",
-		"idempotent", "account", NULL
+		"idempotent", "account", "note", NULL
 	};
 
 	lua_pushnil(L);
@@ -141,6 +141,10 @@ void lcallopt_read(lua_State *L, int idx, const char *service,
 		luaL_error(L, "bad option 'version' to 'call' (like "
 		           "\"2019-01-16\" expected)");
 	opt_credential(L, idx, o);
+	if (opt_string(L, idx, "note", o->note, sizeof o->note))
+		for (char *p = o->note; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = ' ';
 	if (lua_getfield(L, idx, "account") != LUA_TNIL) {
 		if (!(o->account = laccount_test(L, -1)))
 			luaL_error(L, "bad option 'account' to 'call' (an "

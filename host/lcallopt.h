@@ -1,6 +1,7 @@
 /*
  * lcallopt.h: tc.call's options table, read into a struct:
- *   { region, version, timeout, retries, credential, idempotent, account }
+ *   { region, version, timeout, retries, credential, idempotent, account,
+ *     note }
  * plus one key only the host can write (lcallopt_push_guard): a call the
  * account gate itself makes, which must not wait at that gate.
  * An unknown key is an error by name, so a typo such as `retires = 3`
@@ -25,6 +26,7 @@ struct call_opts {
 	struct creds own;           /* opts.credential */
 	int use_own;
 	struct account *account;    /* opts.account, or NULL */
+	char note[512];             /* opts.note: for the journal's line */
 	int guard;                  /* the gate's own call (see above) */
 };
 

@@ -38,15 +38,16 @@ end
 
 -- Makes the write call and returns its Response, or records it under a dry
 -- run and returns nil.  who groups writes in the printed plan; opts are
--- tc.call's, plus note: words for a reader of the plan (names where the
--- call has ids), and in_account: the account a dry run names for a write
+-- tc.call's (whose note also goes into the write's journal line: names
+-- where the call has ids, the ticket it was made for), and in_account: the account a dry run names for a write
 -- into an account it would make (no account object exists yet).
 function M:write(who, service, action, params, opts)
   local note, in_account
   if opts and (opts.note or opts.in_account) then
     note, in_account = opts.note, opts.in_account
     local o = {}
-    for k, v in pairs(opts) do if k ~= "note" and k ~= "in_account" then o[k] = v end end
+    for k, v in pairs(opts) do if k ~= "in_account" then o[k] = v end end
+    if note then o.note = note:sub(1, 500) end
     opts = o
   end
   if not self.dry_run then return tc.call(service, action, params, opts) end

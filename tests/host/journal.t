@@ -19,7 +19,8 @@ jpath = os.path.join(tmp, "run.jsonl")
 s = script(r'''
 tc.call("cam", "ListUsers")
 tc.call("cam", "AddUser", { Name = "alice", Password = tc.password(), ConsoleLogin = 1 })
-tc.call("cam", "UpdateUser", { Name = "alice", Password = "plain-text-pw-0" })
+tc.call("cam", "UpdateUser", { Name = "alice", Password = "plain-text-pw-0" },
+        { note = "ticket SEC-9:\nwhy" })
 local ok, e = pcall(function() return tc.call("cam", "DeleteUser", { Name = "bob" }) end)
 print(tc.journal_path())
 ''')
@@ -41,6 +42,8 @@ with Capture(fail="ResourceNotFound.UserNotExist:0") as cap:
     t.eq(j[0]["params"], {"Name": "alice", "Password": "***", "ConsoleLogin": 1},
          "a generated password is redacted")
     t.eq(j[1]["params"]["Password"], "***", "a plain password string is redacted too")
+    t.eq((j[1].get("note"), "note" in j[0]), ("ticket SEC-9: why", False),
+         "opts.note goes into the write's line, on one line; no note, no field")
     t.ok(all(e["request_id"].startswith("capture-") and e["outcome"] == "ok" for e in j),
          "request id and outcome recorded")
     t.ok(all(set(e) >= {"time", "service", "action", "region", "params", "attempts"} for e in j),
