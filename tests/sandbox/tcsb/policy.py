@@ -37,6 +37,7 @@ Matching
 """
 import ipaddress
 import json
+import os
 import re
 from datetime import datetime, timezone
 
@@ -181,6 +182,43 @@ def parse_document(text, allow_principal=False, code_prefix="InvalidParameter"):
             st["principal"] = s["principal"]
         out.append(st)
     return out
+
+
+_CATALOGUE = None
+ACTIONS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "actions.json")
+
+
+def catalogue():
+    """{service: [action, ...]} of the SDK (actions.json, written by
+    sdkmodels.py --write)."""
+    global _CATALOGUE
+    if _CATALOGUE is None:
+        with open(ACTIONS_PATH, encoding="utf-8") as f:
+            _CATALOGUE = json.load(f)
+    return _CATALOGUE
+
+
+def check_actions(statements, code_prefix="InvalidParameter"):
+    """Refuse an action naming a service or an action that does not exist
+    (the SDK's catalogue).  A pattern with "*" must match at least one
+    existing action; "*" alone always does.  Case-sensitive, like matching."""
+    cat = catalogue()
+    for st in statements:
+        for a in st["action"]:
+            if a == "*":
+                continue
+            svc, _, name = a.partition(":")
+            if "*" in svc:
+                services = [s for s in cat if _glob(svc).fullmatch(s)]
+            else:
+                services = [svc] if svc in cat else []
+            if not services:
+                raise ApiError("%s.ActionServiceNotExist" % code_prefix,
+                               "the service of the action %r does not exist" % a)
+            rx = _glob(name)
+            if not any(rx.fullmatch(x) for s in services for x in cat[s]):
+                raise ApiError("%s.ActionNotExist" % code_prefix,
+                               "the action %r does not exist" % a)
 
 
 def match_action(patterns, action):

@@ -7,6 +7,12 @@ and `export type X = null;`) into plain data, and writes the slice the
 sandbox serves to sdkspec.json so the sandbox itself needs no Node install.
 
     python3 tests/sandbox/tcsb/sdkmodels.py --write   # regenerate sdkspec.json
+                                                      # and actions.json
+
+actions.json is the catalogue of every service the SDK has and every action
+its client has ({service: [action, ...]}, all API versions together); CAM's
+CreatePolicy/CreatePolicyVersion/UpdatePolicy use it to refuse a policy that
+names a service or an action that does not exist (policy.check_actions).
 
 Types are kept as strings: "string", "number", "boolean", "any", an
 interface name, or "[]T" for Array<T>.  `number | bigint` becomes "number".
@@ -18,6 +24,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC_PATH = os.path.join(HERE, "sdkspec.json")
+ACTIONS_PATH = os.path.join(HERE, "actions.json")
 DEFAULT_SDK = os.path.normpath(os.path.join(
     HERE, "..", "..", "node_modules", "tencentcloud-sdk-nodejs", "tencentcloud",
     "services"))
@@ -114,6 +121,36 @@ def build_spec(sdk, served):
     return out
 
 
+def build_actions(sdk):
+    """{service: sorted action names} for every service directory of the SDK
+    (the union over its API versions)."""
+    out = {}
+    for service in sorted(os.listdir(sdk)):
+        d = os.path.join(sdk, service)
+        if not os.path.isdir(d):
+            continue
+        actions = set()
+        for version in sorted(os.listdir(d)):
+            path = os.path.join(d, version, "%s_client.js" % service)
+            if not os.path.exists(path):
+                continue
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    m = CLIENT_ACTION_RE.match(line.rstrip("\n"))
+                    if m:
+                        actions.add(m.group(1))
+        if actions:
+            out[service] = sorted(actions)
+    return out
+
+
+def actions_text(catalogue):
+    """One service per line, so that a regenerated file diffs by service."""
+    lines = ["%s: %s" % (json.dumps(s), json.dumps(a, separators=(",", ":")))
+             for s, a in sorted(catalogue.items())]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def main(argv):
     sys.dont_write_bytecode = True
     sys.path.insert(0, os.path.dirname(HERE))
@@ -125,6 +162,9 @@ def main(argv):
         with open(SPEC_PATH, "w", encoding="utf-8") as f:
             f.write(text)
         print("wrote %s" % SPEC_PATH)
+        with open(ACTIONS_PATH, "w", encoding="utf-8") as f:
+            f.write(actions_text(build_actions(sdk)))
+        print("wrote %s" % ACTIONS_PATH)
     else:
         sys.stdout.write(text)
 
