@@ -40,7 +40,14 @@ Setting what the public API cannot produce (the control channel, POST
     sb.add_audit_event(event_name="AttachUserPolicy", uin=sub_uin,
                        error_code="AuthFailure.UnauthorizedOperation",
                        when=time.time() - 3 * 86400, resources=[("cam:user", "bob")])
+    sb.advance_clock(3600)                   # the sandbox's clock runs 1 h ahead
+    sb.now()                                 # the sandbox's time (unix seconds)
     sb.control("SetCreated", {...})          # the raw operation (tcsb/control.py)
+
+The sandbox's clock is the real one plus every advance so far (kept in the
+state, so it survives a restart).  It is the time of conditions on
+qcs:current_time, token expiry, asynchronous transitions, --policy-delay-ms
+and CloudAudit event times; signatures still use the real time.
 
 members=... passes --members: accounts the Organization created earlier, in
 its root department, with OrganizationAccessControlRole ready.  The k-th
@@ -101,6 +108,7 @@ class Sandbox:
         self.log_path = os.path.join(self.dir, "tcsandbox.log")
         self.start_timeout, self.keep_dir = start_timeout, keep_dir
         self.proc, self.port, self.url = None, 0, None
+        self.clock_offset = 0
 
     def __enter__(self):
         self.start()
@@ -267,6 +275,19 @@ class Sandbox:
             if v is not None:
                 body[k] = int(v) if k in ("Account", "Uin") else v
         return self.control("AddAuditEvent", body)["EventId"]
+
+    def advance_clock(self, seconds):
+        """Move the sandbox's clock `seconds` (>= 0) forward; returns the
+        total offset from the real clock."""
+        self.clock_offset = self.control("AdvanceClock", {"Seconds": seconds})["Offset"]
+        return self.clock_offset
+
+    def now(self):
+        """The sandbox's time: the real time plus the offset the advances
+        made (read from the saved state when there is one)."""
+        if self.state_path and os.path.exists(self.state_path):
+            self.clock_offset = self.state().get("clock_offset", 0)
+        return time.time() + self.clock_offset
 
     def member_key(self, uin):
         """The root key pair of member account uin (sandbox-only convenience)."""

@@ -8,7 +8,9 @@ Reads the official Node SDK's *_models.d.ts and *_client.js afresh and checks
      in the SDK with the same type;
   3. a scenario that calls every served action successfully gets answers
      whose every field, recursively through nested structures, exists in the
-     SDK's <Action>Response (with a matching JSON type).
+     SDK's <Action>Response (with a matching JSON type);
+  4. tcsb/actions.json, the catalogue CreatePolicy checks policy actions
+     against, is exactly the SDK's services and client methods.
 """
 import base64
 import json
@@ -26,7 +28,7 @@ from tap import Tap  # noqa: E402
 from tc3client import ApiError  # noqa: E402
 
 served = registry.served()
-t = Tap(2 * len(served) + 2)
+t = Tap(2 * len(served) + 3)
 sdk = {s: sdkmodels.load_service(sdkmodels.DEFAULT_SDK, s, v) for s, (v, _a) in served.items()}
 
 # 1 and 2: static checks.
@@ -53,6 +55,15 @@ for service, (version, actions) in sorted(served.items()):
                 bad.append("%s.%s is %s in the SDK, %s here" % (name, field, real[0], ftype))
     t.ok(not bad, "%s: every request field the sandbox accepts is in the SDK" % service,
          "\n".join(bad[:20]))
+
+with open(os.path.join(HERE, "tcsb", "actions.json"), encoding="utf-8") as f:
+    catalogue = json.load(f)
+fresh = sdkmodels.build_actions(sdkmodels.DEFAULT_SDK)
+diff = sorted(set(fresh) ^ set(catalogue)) + sorted(
+    s for s in set(fresh) & set(catalogue) if fresh[s] != catalogue[s])
+t.ok(not diff and len(fresh) > 100,
+     "actions.json lists every SDK service and client method (%d services)" % len(fresh),
+     "differs for %s; run python3 tests/sandbox/tcsb/sdkmodels.py --write" % diff[:10])
 
 
 # 3: answers of a scenario covering every action.

@@ -6,7 +6,7 @@ Attach/Detach (user or group) are operation-level, checked against "*"
 (CAM lists them among the APIs without resource-level authorization); the
 ListAttachedUser* reads are checked against qcs::cam::uin/OWNER:uin/SUBUIN.
 """
-from . import presets, util
+from . import presets, propagation, util
 from .cam_groups import get_group
 from .cam_policies import get_any
 from .cam_users import by_uin, user_res
@@ -24,7 +24,7 @@ def _user(ctx, uin, check=True):
     return u
 
 
-def _attach(ctx, holder, pid):
+def _attach(ctx, kind, ident, holder, pid):
     get_any(ctx, pid)
     key = str(pid)
     if key in holder["policies"]:
@@ -33,33 +33,39 @@ def _attach(ctx, holder, pid):
         raise ApiError("InvalidParameter.AttachmentFull",
                        "at most %d policies may be attached" % MAX_ATTACH)
     holder["policies"][key] = ctx.now
+    propagation.attached(ctx, kind, ident, key)
     return {}
 
 
-def _detach(ctx, holder, pid):
+def _detach(ctx, kind, ident, holder, pid):
     get_any(ctx, pid)
-    holder["policies"].pop(str(pid), None)
+    if holder["policies"].pop(str(pid), None) is not None:
+        propagation.detached(ctx, kind, ident, pid)
     return {}
 
 
 @action("cam")
 def AttachUserPolicy(ctx):
-    return _attach(ctx, _user(ctx, ctx.p["AttachUin"], False), ctx.p["PolicyId"])
+    u = _user(ctx, ctx.p["AttachUin"], False)
+    return _attach(ctx, "user", u["Uin"], u, ctx.p["PolicyId"])
 
 
 @action("cam")
 def DetachUserPolicy(ctx):
-    return _detach(ctx, _user(ctx, ctx.p["DetachUin"], False), ctx.p["PolicyId"])
+    u = _user(ctx, ctx.p["DetachUin"], False)
+    return _detach(ctx, "user", u["Uin"], u, ctx.p["PolicyId"])
 
 
 @action("cam")
 def AttachGroupPolicy(ctx):
-    return _attach(ctx, get_group(ctx.data, ctx.p["AttachGroupId"]), ctx.p["PolicyId"])
+    g = get_group(ctx.data, ctx.p["AttachGroupId"])
+    return _attach(ctx, "group", g["GroupId"], g, ctx.p["PolicyId"])
 
 
 @action("cam")
 def DetachGroupPolicy(ctx):
-    return _detach(ctx, get_group(ctx.data, ctx.p["DetachGroupId"]), ctx.p["PolicyId"])
+    g = get_group(ctx.data, ctx.p["DetachGroupId"])
+    return _detach(ctx, "group", g["GroupId"], g, ctx.p["PolicyId"])
 
 
 def attach_info(ctx, pid, ts):

@@ -3,7 +3,7 @@ DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser,
 ListUsersForGroup.  Limits: 300 groups, 100 users per group, 10 groups per
 user.  All operation-level (resource "*").
 """
-from . import util
+from . import propagation, util
 from .cam_users import by_uid, by_uin
 from .errors import ApiError
 from .registry import action
@@ -129,13 +129,15 @@ def AddUserToGroup(ctx):
             raise ApiError("InvalidParameter.UserGroupFull",
                            "the user %s is already in %d groups" % (u["Name"], MAX_GROUPS_PER_USER))
         g["members"][key] = ctx.now
+        propagation.joined(ctx, g["GroupId"], key)
     return {}
 
 
 @action("cam")
 def RemoveUserFromGroup(ctx):
     for g, u in _pairs(ctx):
-        g["members"].pop(str(u["Uin"]), None)
+        if g["members"].pop(str(u["Uin"]), None) is not None:
+            propagation.left(ctx, g["GroupId"], u["Uin"])
     return {}
 
 

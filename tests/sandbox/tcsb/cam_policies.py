@@ -5,10 +5,14 @@ ListEntitiesForPolicy.
 
 Custom policies keep at most 5 versions; version ids are never reused; the
 default version cannot be deleted; presets (Type 2) cannot be changed.
+A document must name existing services and actions (policy.check_actions,
+the SDK's catalogue in actions.json).  With --policy-delay-ms, a change of
+the default document reaches authorization late (propagation.py); the reads
+here show it at once.
 Operation-level (resource "*").  Policy tags live in the Tag store under
 qcs::cam::uin/OWNER:policy/ID.
 """
-from . import policy, presets, util
+from . import policy, presets, propagation, util
 from .errors import ApiError
 from .registry import action
 
@@ -57,6 +61,13 @@ def entities(data, pid):
     return out
 
 
+def check_document(text):
+    """A CAM policy document: the syntax (policy.parse_document: version
+    "2.0", statement, effect, action, resource, condition operators) and
+    then that every action names an existing service and action."""
+    policy.check_actions(policy.parse_document(text))
+
+
 def check_description(desc):
     if len(desc.encode()) > 300:
         raise ApiError("InvalidParameter.DescriptionLengthOverlimit",
@@ -69,7 +80,7 @@ def CreatePolicy(ctx):
     name = p["PolicyName"]
     util.check_name(name, "policy name", "InvalidParameter.PolicyNameError", 128)
     check_description(p.get("Description", ""))
-    policy.parse_document(p["PolicyDocument"])
+    check_document(p["PolicyDocument"])
     if any(x["PolicyName"] == name for x in d["policies"].values()) or \
             any(x["PolicyName"] == name for x in presets.PRESETS.values()):
         raise ApiError("FailedOperation.PolicyNameInUse", "the policy name %s is in use" % name)
@@ -151,8 +162,11 @@ def UpdatePolicy(ctx):
     if "Description" in p:
         check_description(p["Description"])
     if p.get("PolicyDocument"):
-        policy.parse_document(p["PolicyDocument"])
-        x["versions"][str(x["default"])]["Document"] = p["PolicyDocument"]
+        check_document(p["PolicyDocument"])
+        v = x["versions"][str(x["default"])]
+        if v["Document"] != p["PolicyDocument"]:
+            propagation.doc_changed(ctx, x["PolicyId"], v["Document"])
+            v["Document"] = p["PolicyDocument"]
     if "Description" in p:
         x["Description"] = p["Description"]
     x["updated"] = ctx.now
@@ -178,7 +192,7 @@ def DeletePolicy(ctx):
 @action("cam")
 def CreatePolicyVersion(ctx):
     x = get_custom(ctx, ctx.p["PolicyId"], "InvalidParameter.PolicyIdNotExist")
-    policy.parse_document(ctx.p["PolicyDocument"])
+    check_document(ctx.p["PolicyDocument"])
     if len(x["versions"]) >= MAX_VERSIONS:
         raise ApiError("FailedOperation.PolicyVersionFull",
                        "the policy already has %d versions; delete one first" % MAX_VERSIONS)
@@ -187,6 +201,7 @@ def CreatePolicyVersion(ctx):
     x["versions"][str(vid)] = {"VersionId": vid, "Document": ctx.p["PolicyDocument"],
                                "created": ctx.now}
     if ctx.p["SetAsDefault"]:
+        propagation.doc_changed(ctx, x["PolicyId"], x["versions"][str(x["default"])]["Document"])
         x["default"] = vid
     x["updated"] = ctx.now
     return {"VersionId": vid}
@@ -207,6 +222,7 @@ def SetDefaultPolicyVersion(ctx):
     if x["default"] == v["VersionId"]:
         raise ApiError("FailedOperation.PolicyVersionAlreadyDefault",
                        "version %d is already the default" % v["VersionId"])
+    propagation.doc_changed(ctx, x["PolicyId"], x["versions"][str(x["default"])]["Document"])
     x["default"] = v["VersionId"]
     x["updated"] = ctx.now
     return {}

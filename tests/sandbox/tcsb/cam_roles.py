@@ -6,7 +6,7 @@ RoleId is a string (19 digits, as in the real API).  The trust policy needs a
 principal; sts.AssumeRole checks the caller against it.  Role tags live in
 the Tag store under qcs::cam::uin/OWNER:roleName/NAME.  Operation-level.
 """
-from . import policy, util
+from . import policy, propagation, util
 from .cam_policies import get_any
 from .cam_attach import attach_info
 from .errors import ApiError
@@ -136,7 +136,9 @@ def AttachRolePolicy(ctx):
                   "InvalidParameter.RoleNotExist")
     if pid not in r["policies"] and len(r["policies"]) >= 200:
         raise ApiError("InvalidParameter.AttachmentFull", "at most 200 policies per role")
-    r["policies"].setdefault(pid, ctx.now)
+    if pid not in r["policies"]:
+        r["policies"][pid] = ctx.now
+        propagation.attached(ctx, "role", r["RoleId"], pid)
     return {}
 
 
@@ -145,7 +147,8 @@ def DetachRolePolicy(ctx):
     pid = _policy_id(ctx)
     r = find_role(ctx, ctx.p.get("DetachRoleId"), ctx.p.get("DetachRoleName"),
                   "InvalidParameter.RoleNotExist")
-    r["policies"].pop(pid, None)
+    if r["policies"].pop(pid, None) is not None:
+        propagation.detached(ctx, "role", r["RoleId"], pid)
     return {}
 
 

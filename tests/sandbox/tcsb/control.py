@@ -2,6 +2,7 @@
 
     POST /tcsandbox/control      (any other path is the API: POST /)
     X-TC-Action: SetLastLogin | SetKeyLastUsed | SetCreated | SetMfa | AddAuditEvent
+                 | AdvanceClock
     Authorization: TC3-HMAC-SHA256 with the credential scope's service
                    "tcsandbox", signed with the hub's root key (the key the
                    sandbox was started with), X-TC-Timestamp within 5 minutes.
@@ -16,7 +17,8 @@ Nothing else can reach these operations: the API path never routes to them,
 and any key other than the hub's root key (member roots, sub-users, STS) is
 refused.  The change is saved before the answer, like an API write.
 
-Operations (times are unix seconds; an account is found by the id):
+Operations (times are unix seconds of the sandbox's clock, which runs
+AdvanceClock's offset ahead of the real one; an account is found by the id):
   SetLastLogin   {Uin, Time, Ip?}       a sub-user's last console login
                                         (GetUser RecentlyLoginTime/IP,
                                         DescribeSubAccounts LastLoginTime/Ip);
@@ -32,6 +34,10 @@ Operations (times are unix seconds; an account is found by the id):
                                         stored one (fields Phone, Token, Stoken,
                                         Wechat, Custom, Mail, U2FToken, Passkey:
                                         0/1; missing fields are 0)
+  AdvanceClock   {Seconds}              moves the sandbox's clock forward
+                                        (Seconds >= 0; the offset adds up and
+                                        is kept in the state); answers Offset
+                                        (total seconds ahead) and Now
   AddAuditEvent  {Account?, EventName, Service?, Uin?, Username?, SecretId?,
                   ErrorCode?, ErrorMessage?, Time?, Write?, Sensitive?,
                   Resources?: [[type, name], ...], Region?, Ip?, Tags?: {k: v}}
@@ -60,11 +66,12 @@ def handle(srv, raw_headers, body, ip):
     """Run one control call; return (result dict | ApiError, request id)."""
     rid = str(uuid.uuid4())
     store, cfg = srv.store, srv.cfg
-    now = time.time()
+    real = time.time()
+    now = real + store.clock_offset()
     headers = {k.lower(): v for k, v in raw_headers.items()}
     try:
         try:
-            signed = auth.parse(headers, now)
+            signed = auth.parse(headers, real)
         except ApiError as e:
             raise ControlError("AuthFailure", e.message)
         if signed.service != SERVICE:
@@ -226,5 +233,13 @@ def add_audit_event(store, doc, now, ip):
     return {"EventId": ev["request_id"]}
 
 
-OPS = {"SetLastLogin": set_last_login, "SetKeyLastUsed": set_key_last_used,
+def advance_clock(store, doc, now, ip):
+    secs = _num(doc, "Seconds")
+    if secs < 0:
+        raise ControlError("BadRequest", "the clock only moves forward (Seconds >= 0)")
+    store.data["clock_offset"] = store.clock_offset() + secs
+    return {"Offset": store.data["clock_offset"], "Now": now + secs}
+
+
+OPS = {"AdvanceClock": advance_clock, "SetLastLogin": set_last_login, "SetKeyLastUsed": set_key_last_used,
        "SetCreated": set_created, "SetMfa": set_mfa, "AddAuditEvent": add_audit_event}

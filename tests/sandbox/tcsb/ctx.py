@@ -14,7 +14,7 @@ control policies are enabled, every identity (the member's root included)
 is also bound by the SCPs of the member and of its department and their
 ancestors (org_scp.scp_sets); the management account never is.
 """
-from . import policy, presets, util
+from . import policy, presets, propagation, util
 from .errors import ApiError
 
 
@@ -24,35 +24,55 @@ class Caller:
         self.tmp = tmp or {}
         self.account = account  # owner UIN of the account the key belongs to
 
-    def statement_sets(self, data):
-        """None for root; else a list of statement lists that must all allow."""
+    def statement_sets(self, data, view=None):
+        """None for root; else a list of statement lists that must all allow.
+        view: a propagation.View (--policy-delay-ms), or None for the
+        current state."""
         if self.kind == "root":
             return None
         sets = []
         if self.kind == "user" or (self.kind == "federated" and self.tmp.get("sub_uin")):
-            sets.append(user_statements(data, self.uin))
+            sets.append(user_statements(data, self.uin, view))
         if self.kind == "role":
             role = data["roles"].get(self.tmp.get("role_id"))
+            pids = list((role or {}).get("policies", {}))
+            if view is not None and role is not None:
+                pids = view.pids("role", self.tmp.get("role_id"), pids)
             stmts = []
-            for pid in (role or {}).get("policies", {}):
-                stmts += presets.statements(data, pid)
+            for pid in pids:
+                stmts += _statements(data, pid, view)
             sets.append(stmts)
         if self.tmp.get("policy") is not None:
             sets.append(self.tmp["policy"])
         return sets
 
 
-def user_statements(data, uin):
+def _statements(data, pid, view):
+    if view is None or presets.is_preset(pid) or str(pid) not in data["policies"]:
+        return presets.statements(data, pid)
+    doc = view.document(pid, presets.document(data, pid))
+    return presets.statements_of(doc)
+
+
+def user_statements(data, uin, view=None):
     user = data["users"].get(str(uin))
     if not user:
         return []
     pids = list(user["policies"])
+    if view is not None:
+        pids = view.pids("user", uin, pids)
     for g in data["groups"].values():
-        if str(uin) in g["members"]:
-            pids += list(g["policies"])
+        member = str(uin) in g["members"]
+        if view is not None:
+            member = view.member(g["GroupId"], uin, member)
+        if member:
+            gp = list(g["policies"])
+            if view is not None:
+                gp = view.pids("group", g["GroupId"], gp)
+            pids += gp
     out = []
     for pid in dict.fromkeys(pids):
-        out += presets.statements(data, pid)
+        out += _statements(data, pid, view)
     return out
 
 
@@ -116,7 +136,8 @@ class Ctx:
 
     def _sets(self):
         """Statement sets that must all allow, or None (allow everything)."""
-        sets = self.caller.statement_sets(self.data)
+        sets = self.caller.statement_sets(
+            self.data, propagation.view(self.data, self.now, self.cfg))
         scp = self.scp()
         if not scp:
             return sets

@@ -71,7 +71,11 @@ def statements(data, pid):
     pid = str(pid)
     if pid in PRESETS:
         return PRESETS[pid]["statements"]
-    doc = document(data, pid)
+    return statements_of(document(data, pid))
+
+
+def statements_of(doc):
+    """The parsed statements of a document text (cached); [] for None."""
     if doc is None:
         return []
     st = _parsed.get(doc)

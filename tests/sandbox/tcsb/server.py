@@ -14,6 +14,11 @@ POST /tcsandbox/control is the sandbox-only control channel (control.py):
 never an API call, only for the hub's root key, not recorded.
 Before a call runs, timed Organization transitions (a new member's access
 role) are settled; when that changes anything the state is saved.
+Time: the signature's X-TC-Timestamp window and the rate-limit window use
+the real clock; everything else (CloudAudit event times, token expiry,
+asynchronous transitions, qcs:current_time in conditions, CreateTime, ...)
+uses the sandbox's clock, the real one plus store.clock_offset() (moved
+forward only by the control channel's AdvanceClock).
 """
 import json
 import socket
@@ -119,7 +124,8 @@ class Handler(BaseHTTPRequestHandler):
 def call(srv, raw_headers, body, path, ip, rid):
     """Run one API call; return the Response fields or an ApiError."""
     store, cfg, faults = srv.store, srv.cfg, srv.faults
-    now = time.time()
+    real = time.time()
+    now = real + store.clock_offset()
     headers = {k.lower(): v for k, v in raw_headers.items()}
     ev = {"time": now, "EventName": headers.get("x-tc-action", ""), "service": "",
           "region": headers.get("x-tc-region", ""), "ip": ip, "request_id": rid,
@@ -130,7 +136,7 @@ def call(srv, raw_headers, body, path, ip, rid):
     try:
         if path.split("?")[0] != "/":
             raise ApiError("UnsupportedOperation", "tcsandbox serves only POST /")
-        signed = auth.parse(headers, now)
+        signed = auth.parse(headers, real)
         ev["secret_id"], ev["service"] = signed.secret_id, signed.service
         with store.lock:
             if organization.settle(store.data, now):
@@ -150,7 +156,7 @@ def call(srv, raw_headers, body, path, ip, rid):
             raise ApiError("InvalidParameter", "the request body is not valid JSON")
         params = spec.validate(act.service, act.name, doc)
         ev["tags"] = cloudaudit.request_tags(params.data)
-        if faults.rate_limited(act.service, act.name, now, caller.account):
+        if faults.rate_limited(act.service, act.name, real, caller.account):
             raise ApiError("RequestLimitExceeded",
                            "Your current request times equals to `%d` in a second, which exceeds "
                            "the frequency limit `%d` for a second, please reduce the frequency "

@@ -94,6 +94,11 @@ class Store:
             return self.data
         return self.data.get("members", {}).get(str(uin))
 
+    def clock_offset(self):
+        """Seconds the sandbox's clock runs ahead of the real one
+        (control channel AdvanceClock; kept in the state)."""
+        return self.data.get("clock_offset", 0)
+
     def worlds(self):
         """Every account's world, the hub first."""
         return [self.data] + list(self.data.get("members", {}).values())
