@@ -37,7 +37,11 @@
 --     may not name the action "*", an action "<service>:*" or the resource
 --     "*" (a condition does not change that: it only narrows at request
 --     time, and a tag condition is only as strong as tag permissions).
---     Deny statements may use wildcards.
+--     Deny statements may use wildcards, and so may a statement that only
+--     reads (Describe*, List*, Get*, LookUp* actions) on the resource "*":
+--     CAM authorizes list operations against "*" alone, so a read of a
+--     typed resource would be refused; a read is not the risk this rule
+--     is for.
 local json = require "tcrun.json"
 local api = require "tcrun.api"
 local ev = require "tcrun.cam_eval"
@@ -350,8 +354,16 @@ local function check_statement(i, s, opts, add)
         say("action " .. q(a), 'allows the wildcard "service:*" in a non-admin prod policy')
       end
     end
+    local reads_only = #(actions or {}) > 0
+    for _, a in ipairs(actions or {}) do
+      local act = (a:sub(1, 5) == "name/" and a:sub(6) or a):match("^[^:]+:(.+)$") or ""
+      if not (act:find("^Describe[%a*]") or act:find("^List[%a*]") or act:find("^Get[%a*]")
+              or act:find("^LookUp[%a*]")) then
+        reads_only = false
+      end
+    end
     for _, r in ipairs(resources or {}) do
-      if r == "*" then
+      if r == "*" and not reads_only then
         say("resource " .. q(r), ('allows the wildcard "*" in a non-admin prod policy%s')
             :format(s.condition ~= nil and " (a condition does not make it narrower here)" or ""))
       end

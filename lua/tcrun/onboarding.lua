@@ -175,10 +175,10 @@ end
 -- resources tagged environment=<env>.
 local function group_policy(ctx, env, role)
   if ctx.accounts then
-    return assert(policy.render(ctx.home .. "/policies/assume-role.json",
+    return assert(policy.render(policy.path("assume-role.json"),
                                 { account_uin = ctx.accounts.spokes[env].uin, role = role }))
   end
-  return assert(policy.render(ctx.home .. "/policies/role-" .. role .. ".json", { environment = env }))
+  return assert(policy.render(policy.path("role-" .. role .. ".json"), { environment = env }))
 end
 
 -- Role groups: "<environment>-<role>" with their policy attached.  Runs
@@ -449,7 +449,7 @@ end
 -- The personal policy: their environment and server, nothing of anyone
 -- else's; attached to them.
 function M.workspace_policy(ctx, e, unit, user, env, server)
-  local doc = assert(policy.render(ctx.home .. "/policies/workspace.json", {
+  local doc = assert(policy.render(policy.path("workspace.json"), {
     owner_uin = ctx.owner_uin, env_region = env.env_region, env_id = env.env_id,
     server_region = server.server_region, instance_id = server.instance_id }))
   local pid, result = ensure_policy(ctx, e.username, "tcrun-ws-" .. e.username, doc,

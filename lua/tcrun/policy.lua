@@ -31,6 +31,17 @@ M.SHAPES = {
   role = function(v) return v:find("^%l+$") end,
 }
 
+-- The template file called name: the configuration folder's policies/
+-- first (an admin's own version of a template), then the shipped ones.
+function M.path(name)
+  if tc.config_dir then
+    local mine = tc.config_dir .. "/policies/" .. name
+    local f = io.open(mine, "r")
+    if f then f:close(); return mine end
+  end
+  return tc.home .. "/policies/" .. name
+end
+
 -- The document, or nil and "path: why".
 function M.render(path, vars)
   tc.debug("policy template: " .. path)

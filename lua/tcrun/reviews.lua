@@ -28,6 +28,8 @@ function M.options(run)
                     .. "must be at least 1")
   end
   opts.accepted = o.accept and M.read_accepted(o.accept, run.now) or {}
+  -- tcrun's own: the probe identity of policy_rollout.lua.
+  opts.service_users[require("tcrun.probes").USER] = true
   -- tcrun's own sessions in the spokes ("<role>/<session>") make CAM
   -- changes there as setup_accounts.lua's: expected too.
   local own = run.accounts and (run.accounts.cfg.role .. "/")
@@ -199,7 +201,7 @@ local function rendered_user(world, opts)
     local mine = ws[tostring(u.Uin)] or {}
     local env, server = mine["CloudBase environment"], mine["Lighthouse server"]
     if not env or not server then return false end
-    local doc = policy.render(opts.home .. "/policies/workspace.json", {
+    local doc = policy.render(policy.path("workspace.json"), {
       owner_uin = snap.uin, env_region = env.region, env_id = env.id,
       server_region = server.region, instance_id = server.id })
     return doc and policy.same(p.text, doc)
@@ -214,9 +216,9 @@ local function rendered_group(run, opts)
     local doc
     if run.accounts then
       local s = run.accounts.spokes[env]
-      doc = s and policy.render(opts.home .. "/policies/assume-role.json", { account_uin = s.uin, role = role })
+      doc = s and policy.render(policy.path("assume-role.json"), { account_uin = s.uin, role = role })
     else
-      doc = policy.render(opts.home .. "/policies/role-" .. role .. ".json", { environment = env })
+      doc = policy.render(policy.path("role-" .. role .. ".json"), { environment = env })
     end
     return doc and policy.same(p.text, doc)
   end

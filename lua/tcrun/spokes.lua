@@ -154,7 +154,7 @@ function M.guardrails(ctx)
     ctx.plan:write(who, "organization", "EnablePolicyType",
       { OrganizationId = org, PolicyType = "SERVICE_CONTROL_POLICY" })
   end
-  local doc = assert(policy.render(ctx.home .. "/policies/guardrails.json", {}))
+  local doc = assert(policy.render(policy.path("guardrails.json"), {}))
   local name, id = "tcrun_guardrails", nil
   for _, p in ipairs(policy_pages("ListPolicies", { PolicyType = "SERVICE_CONTROL_POLICY" })) do
     if p.PolicyName == name then id = p.PolicyId end
@@ -219,11 +219,11 @@ function M.roles(ctx, s)
             or { account = s.account }
   local cfg = ctx.accounts.cfg
   local pctx = { plan = ctx.plan, policies = s.pending and {} or api.policies_by_name(o) }
-  local trust = assert(policy.render(ctx.home .. "/policies/trust-hub.json", { hub_uin = cfg.hub }))
+  local trust = assert(policy.render(policy.path("trust-hub.json"), { hub_uin = cfg.hub }))
   local words = {}
   for _, role in ipairs(roster.ROLES) do
     local name = accounts.role_name(role)
-    local doc = assert(policy.render(ctx.home .. "/policies/role-" .. role .. ".json", { environment = s.env }))
+    local doc = assert(policy.render(policy.path("role-" .. role .. ".json"), { environment = s.env }))
     local pid, word = onboarding.ensure_policy(pctx, s.env, "tcrun-role-" .. role, doc,
                                                ("tcrun: %s in %s"):format(role, s.env), o)
     local info

@@ -236,7 +236,10 @@ fine(doc({ stmt({ effect = "deny", action = { "*", "tcb:*" }, resource = "*" }) 
      "a prod deny may use wildcards")
 fine(doc({ stmt({ action = { "tcb:Describe*" }, resource = { "qcs::tcb:ap-shanghai:uin/1:env/*" } }) }), PROD,
      "a prod allow with a partial wildcard and a scoped resource is fine")
-is(doc({ stmt({ condition = { ["for_any_value:string_equal"] = { ["qcs:resource_tag"] = { "environment&prod" } } } }) }),
+fine(doc({ stmt({ action = { "tcb:DescribeEnvs", "lighthouse:Describe*" }, resource = "*" }) }), PROD,
+     "a prod allow that only reads may name the resource \"*\" (CAM lists against * alone)")
+is(doc({ stmt({ action = { "tcb:ModifyEnv" },
+                condition = { ["for_any_value:string_equal"] = { ["qcs:resource_tag"] = { "environment&prod" } } } }) }),
    PROD, 'statement 1: resource "*" allows the wildcard "*" in a non-admin prod policy'
      .. " (a condition does not make it narrower here)", "a tag condition does not excuse a \"*\" resource")
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""policy_rollout.lua: a changed role template goes through dev, test,
+staging and prod (prod only with --approve), each version journaled with
+its ticket and the template's hash, each stage's intents verified; a
+template that breaks an intent stops at the first stage, rolled back, and
+the later stages are untouched; a full set of five versions still takes a
+rollout; --rollback restores the previous default; a dry run writes
+nothing."""
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from account import events, tcrun_env  # noqa: E402
+from sandbox import Sandbox  # noqa: E402
+from tctest import SRC, Tap, tcrun  # noqa: E402
+
+t = Tap()
+tmp = tempfile.mkdtemp(prefix="tcrun-rollout-")
+ROSTER = os.path.join(SRC, "samples", "roster.csv")
+ENVS = ["dev", "test", "staging", "prod"]
+
+
+def config(name, role, change):
+    """A configuration folder whose policies/role-<role>.json is the
+    shipped one changed by change(doc)."""
+    d = os.path.join(tmp, name)
+    os.makedirs(os.path.join(d, "policies"), exist_ok=True)
+    with open(os.path.join(SRC, "policies", "role-%s.json" % role)) as f:
+        doc = json.load(f)
+    change(doc)
+    with open(os.path.join(d, "policies", "role-%s.json" % role), "w") as f:
+        json.dump(doc, f, indent=2)
+    return d
+
+
+def add_action(action, i=0):
+    def change(doc):
+        doc["statement"][i]["action"].append(action)
+    return change
+
+
+with Sandbox("--async-delay-ms", "100") as sb:
+    env = tcrun_env(sb, os.path.join(tmp, "journal"))
+
+    def run(*a):
+        return tcrun("--endpoint", sb.url, *a, env=env, tap=t, secrets=[sb.secret_key], timeout=300)
+
+    def policy(name):
+        p = [x for x in sb.call("cam", "ListPolicies", {"Scope": "Local", "Keyword": name, "Rp": 200})["List"]
+             if x["PolicyName"] == name][0]
+        versions = sb.call("cam", "ListPolicyVersions", {"PolicyId": p["PolicyId"]})["Versions"]
+        doc = json.loads(sb.call("cam", "GetPolicy", {"PolicyId": p["PolicyId"]})["PolicyDocument"])
+        default = [v["VersionId"] for v in versions if v["IsDefaultVersion"] == 1][0]
+        return {"id": p["PolicyId"], "versions": sorted(v["VersionId"] for v in versions),
+                "default": default, "doc": doc}
+
+    def writes():
+        return [e for e in events(sb) if e["name"] != "sts.AssumeRole"]
+
+    t.eq(run("onboard.lua", ROSTER, "--out", os.path.join(tmp, "on")).rc, 0, "onboarding")
+    admin = {e: policy("tcrun-%s-admin" % e) for e in ENVS}
+
+    # A dry run: the plan per stage, no write.
+    changed = config("admin1", "admin", add_action("tcb:DescribeEnvLimit"))
+    w0 = len(writes())
+    r = run("--config", changed, "--dry-run", "policy_rollout.lua", "--approve", "CHG-1")
+    t.eq(r.rc, 0, "dry run")
+    t.eq(len(writes()), w0, "a dry run writes nothing")
+    t.like(r.out, "tcrun-dev-admin: update", "the plan names the policy to update")
+    t.like(r.out, "+tcb:DescribeEnvLimit", "and the action it gains, as a set difference")
+    t.like(r.out, "tcrun-dev-viewer: no change", "and says what does not change")
+
+    # Prod refused without a ticket: the other stages are rolled out.
+    r = run("--config", changed, "policy_rollout.lua")
+    t.eq(r.rc, 1, "without --approve: exit 1")
+    t.like(r.out, "stage prod: needs --approve TICKET; it would do:", "saying what prod would get")
+    for e in ("dev", "test", "staging"):
+        t.ok("tcb:DescribeEnvLimit" in json.dumps(policy("tcrun-%s-admin" % e)["doc"]),
+             "%s has the change" % e)
+    t.eq(policy("tcrun-prod-admin")["versions"], admin["prod"]["versions"], "prod is untouched")
+
+    # All four stages with --approve.
+    j0 = set(os.listdir(os.path.join(tmp, "journal")))
+    r = run("--config", changed, "policy_rollout.lua", "--approve", "CHG-1")
+    t.ok(r.rc == 0, "with --approve CHG-1: exit 0", r.out[-1500:] + r.err[-800:])
+    t.ok("tcb:DescribeEnvLimit" in json.dumps(policy("tcrun-prod-admin")["doc"]), "prod has the change")
+    t.like(r.out, "tcrun-prod-admin: 5 intent(s) hold", "prod's intents verified")
+    lines = []
+    for name in set(os.listdir(os.path.join(tmp, "journal"))) - j0:
+        with open(os.path.join(tmp, "journal", name)) as f:
+            lines += [json.loads(x) for x in f]
+    made = [x for x in lines if x["action"] == "CreatePolicyVersion"]
+    t.eq(len(made), 1, "one new version in this run (prod's)")
+    t.ok(made and re.search(r"hash [0-9a-f]{16}, ticket CHG-1", made[0].get("note", "")),
+         "its journal line records the template's hash and the ticket", made)
+
+    # A template that breaks an intent: stops at dev, rolled back.
+    before = {e: policy("tcrun-%s-developer" % e) for e in ("dev", "test")}
+    broken = config("broken", "developer", add_action("tcb:DestroyEnv", 1))
+    r = run("--config", broken, "policy_rollout.lua", "--approve", "CHG-2")
+    t.eq(r.rc, 1, "a broken intent: exit 1")
+    t.like(r.out, 'FAILED dev: tcrun-dev-developer breaks the intent "cannot tcb:DestroyEnv',
+           "naming the stage, the policy and the intent")
+    after = {e: policy("tcrun-%s-developer" % e) for e in ("dev", "test")}
+    t.eq(after["dev"]["doc"], before["dev"]["doc"], "dev is rolled back to its previous default")
+    t.ok(after["dev"]["default"] == before["dev"]["default"], "(the same version id)")
+    t.eq(after["test"]["versions"], before["test"]["versions"], "test is untouched")
+
+    # Five versions full: the next rollout still succeeds.
+    more = ["tcb:DescribeEnvLimit", "tcb:DescribeQuotaData", "tcb:DescribeEnvPlans",
+            "tcb:DescribeBillingInfo", "tcb:DescribeDatabaseACL"]
+    for i in range(5):
+        c = config("many%d" % i, "viewer", lambda doc, i=i: doc["statement"][0]["action"].extend(more[:i + 1]))
+        r = run("--config", c, "policy_rollout.lua", "--stage", "dev")
+        t.ok(r.rc == 0, "rollout %d of dev's viewer policy" % (i + 1), r.out[-800:] + r.err[-500:])
+    v = policy("tcrun-dev-viewer")
+    t.eq(len(v["versions"]), 5, "CAM keeps five versions")
+    t.ok(more[-1] in json.dumps(v["doc"]), "the fifth change is the default")
+
+    # --rollback restores the previous default.
+    prev = [x for x in v["versions"] if x < v["default"]][-1]
+    r = run("policy_rollout.lua", "--rollback", "--stage", "dev", "--only", "viewer")
+    t.eq(r.rc, 0, "--rollback --stage dev --only viewer")
+    w = policy("tcrun-dev-viewer")
+    t.eq(w["default"], prev, "the previous version is the default again")
+    t.ok(more[-1] not in json.dumps(w["doc"]), "without the last change")
+t.done()
