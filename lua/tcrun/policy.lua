@@ -29,6 +29,7 @@ M.SHAPES = {
   account_uin = function(v) return v:find("^%d+$") end,
   hub_uin = function(v) return v:find("^%d+$") end,
   role = function(v) return v:find("^%l+$") end,
+  ["until"] = function(v) return v:find("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$") end,
 }
 
 -- The template file called name: the configuration folder's policies/

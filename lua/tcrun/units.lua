@@ -149,6 +149,7 @@ M.SETTINGS = {
   country_code = pattern("^%d+$", 4, "a country calling code (digits)"),
   retain_days = integer(0, 3650),
   service_users = user_names,
+  break_glass_max_hours = integer(1, 72),
   administrators = user_names,
   hooks = hooks,
 }

@@ -39,6 +39,8 @@ return {
   -- are expected (CloudAudit's user name; "root" is the root account).
   -- permission_review.lua reads these from the defaults only.
   service_users = {},
+  -- break_glass.lua: the longest an emergency grant may last.
+  break_glass_max_hours = 8,
   administrators = { "root" },
   -- Hooks, called with (employee, workspace) after a step, where
   -- workspace.ensure_tags(tags) tags the employee's environment and server;

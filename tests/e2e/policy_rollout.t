@@ -128,4 +128,31 @@ with Sandbox("--async-delay-ms", "100") as sb:
     w = policy("tcrun-dev-viewer")
     t.eq(w["default"], prev, "the previous version is the default again")
     t.ok(more[-1] not in json.dumps(w["doc"]), "without the last change")
+# One account per environment: each stage is an environment's account,
+# checked live through the role itself.
+with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as sb:
+    uin = {e: sb.members["acme-" + e] for e in ENVS}
+    cfg = config("multi", "admin", add_action("tcb:DescribeEnvLimit"))
+    with open(os.path.join(cfg, "accounts.lua"), "w") as f:
+        f.write("return { hub = \"%d\", environments = {\n%s\n} }\n" % (sb.owner_uin, "\n".join(
+            '  %s = { uin = "%d", name = "acme-%s" },' % (e, uin[e], e) for e in ENVS)))
+    plain = os.path.join(tmp, "multi-plain")
+    os.makedirs(plain, exist_ok=True)
+    shutil.copy(os.path.join(cfg, "accounts.lua"), plain)
+    env = dict(tcrun_env(sb), TENCENTCLOUD_REGION="ap-guangzhou")
+
+    def run(*a):
+        return tcrun("--endpoint", sb.url, *a, env=env, tap=t, secrets=[sb.secret_key], timeout=300)
+
+    t.eq(run("--config", plain, "setup_accounts.lua", "--out", os.path.join(tmp, "setup")).rc, 0,
+         "spokes set up")
+    r = run("--config", cfg, "policy_rollout.lua", "--approve", "CHG-9", "--only", "admin")
+    t.ok(r.rc == 0, "the admin template through four accounts", r.out[-1500:] + r.err[-800:])
+    for e in ENVS:
+        t.like(r.out, "stage %s (account %d):" % (e, uin[e]), "stage %s is %s's account" % (e, e))
+        pol = [p for p in sb.call("cam", "ListPolicies", {"Scope": "Local", "Keyword": "tcrun-role-admin",
+                                                           "Rp": 200}, account=uin[e])["List"]][0]
+        doc = sb.call("cam", "GetPolicy", {"PolicyId": pol["PolicyId"]}, account=uin[e])["PolicyDocument"]
+        t.ok("tcb:DescribeEnvLimit" in doc, "%s's tcrun-role-admin has the change" % e)
+    t.like(r.out, "tcrun-role-admin: 5 intent(s) hold (2 checked live)", "verified live through the role")
 t.done()
