@@ -128,6 +128,18 @@ with Sandbox("--async-delay-ms", "100") as sb:
     w = policy("tcrun-dev-viewer")
     t.eq(w["default"], prev, "the previous version is the default again")
     t.ok(more[-1] not in json.dumps(w["doc"]), "without the last change")
+# CAM takes a while to apply a change: verification waits for it rather
+# than failing on (or passing with) the old state.
+with Sandbox("--async-delay-ms", "100", "--policy-delay-ms", "3000") as sb:
+    env = tcrun_env(sb)
+    t.eq(tcrun("--endpoint", sb.url, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "on-d"),
+               env=env).rc, 0, "onboarding with a 3 s policy delay")
+    c = config("delayed", "viewer", add_action("tcb:DescribeEnvLimit"))
+    r = tcrun("--endpoint", sb.url, "--config", c, "policy_rollout.lua", "--stage", "dev", env=env,
+              timeout=300)
+    t.ok(r.rc == 0, "a rollout whose probe waits for the change to apply", r.out[-1000:] + r.err[-500:])
+    t.like(r.out, "tcrun-dev-viewer: 6 intent(s) hold (4 checked live)", "and its live checks hold")
+
 # One account per environment: each stage is an environment's account,
 # checked live through the role itself.
 with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as sb:
