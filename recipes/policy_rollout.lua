@@ -1,7 +1,9 @@
 -- policy_rollout.lua [--stage dev|test|staging|prod] [--approve TICKET]
 --                   [--rollback] [--only ROLE|POLICY]
 -- Rolls the role templates (policies/role-<role>.json) out to the role
--- policies, stage by stage: dev, test, staging, prod.  Before any write
+-- policies, stage by stage: dev, test, staging, prod, and then the
+-- personal workspace policies (stage workspaces, from
+-- policies/workspace.json, checked offline against workspace.intents).  Before any write
 -- every rendered template is linted and every intent file read; per stage
 -- it prints a plan (a semantic diff against the live default version:
 -- nothing changed, nothing written), makes each changed template the
@@ -26,7 +28,8 @@ local run, code = recipe.start(arg, {
   usage = "tcrun [--dry-run] policy_rollout.lua [--stage STAGE] [--approve TICKET] [--rollback] "
           .. "[--only ROLE]",
   options = {
-    stage = { value = true, metavar = "STAGE", help = "only this stage: dev, test, staging or prod" },
+    stage = { value = true, metavar = "STAGE",
+              help = "only this stage: dev, test, staging, prod or workspaces (the personal policies)" },
     approve = { value = true, metavar = "TICKET", help = "the change ticket that approves prod" },
     rollback = { help = "make the previous default version the default again" },
     only = { value = true, metavar = "ROLE", help = "only this role (viewer...) or policy name" } } })
@@ -36,7 +39,9 @@ local stages = {}
 for _, s in ipairs(rollout.STAGES) do
   if not o.stage or o.stage == s then stages[#stages + 1] = s end
 end
-if #stages == 0 then tc.config_error(("--stage %s: not one of dev, test, staging, prod"):format(o.stage)) end
+if #stages == 0 then
+  tc.config_error(("--stage %s: not one of dev, test, staging, prod, workspaces"):format(o.stage))
+end
 if o.approve and not o.approve:find("^[%w][%w._/:#-]*$") then
   tc.config_error("--approve wants a ticket id (letters, digits and ._/:#-)")
 end
@@ -46,7 +51,12 @@ run.owner_uin = run.accounts and run.accounts.cfg.hub or api.owner_uin()
 --    any write.
 local all, problems = {}, {}
 for _, env in ipairs(stages) do
-  local targets, p = rollout.targets(run, env, o.only)
+  local targets, p
+  if env == "workspaces" then
+    targets, p = rollout.workspace_targets(run, o.only)
+  else
+    targets, p = rollout.targets(run, env, o.only)
+  end
   all[env] = targets
   for _, x in ipairs(p) do problems[#problems + 1] = x end
 end
@@ -113,8 +123,8 @@ end
 
 -- 3b. Stage by stage.
 for _, env in ipairs(stages) do
-  if env == "prod" and not o.approve then
-    say("stage prod: needs --approve TICKET; it would do:")
+  if (env == "prod" or env == "workspaces") and not o.approve then
+    say("stage %s: needs --approve TICKET; it would do:", env)
     for _, t in ipairs(all[env]) do
       rollout.read(t)
       local lines, changed = rollout.diff(t.live, t.doc)
@@ -123,10 +133,10 @@ for _, env in ipairs(stages) do
         for _, l in ipairs(lines) do say("%s", l) end
       end
     end
-    io.stderr:write("tcrun: policy rollout: stopped before prod: no --approve TICKET\n")
+    io.stderr:write(("tcrun: policy rollout: stopped before %s: no --approve TICKET\n"):format(env))
     return 1
   end
-  say("stage %s%s:", env, run.accounts and (" (account " .. all[env][1].owner .. ")") or "")
+  say("stage %s%s:", env, run.accounts and all[env][1] and (" (account " .. all[env][1].owner .. ")") or "")
   local changed_targets = {}
   for _, t in ipairs(all[env]) do
     rollout.read(t)
@@ -151,8 +161,9 @@ for _, env in ipairs(stages) do
     end
     local t, c, how = verify(env)
     if t then
-      say("FAILED %s: %s breaks the intent %q (%s, policies/role-%s.intents:%d)", env, t.name, c.text,
-          how, t.role, c.line)
+      say("FAILED %s: %s breaks the intent %q (%s, %s:%d)", env, t.name, c.text, how,
+          t.role == "workspace" and "policies/workspace.intents" or ("policies/role-" .. t.role .. ".intents"),
+          c.line)
       for _, x in ipairs(changed_targets) do
         say("  %s: rolled back to version %d", x.name, x.previous)
         rollout.restore(run.plan, x, x.previous, "intent failed: " .. c.text)

@@ -21,7 +21,10 @@ local roster = require "tcrun.roster"
 
 local M = {}
 
-M.STAGES = roster.ENVIRONMENTS   -- dev, test, staging, prod: their order
+M.STAGES = { "dev", "test", "staging", "prod", "workspaces" }
+-- workspaces: every employee's personal policy (tcrun-ws-<name>), after
+-- prod and like it only with --approve; checked offline (a live probe
+-- would have to act on a real workspace).
 
 ---------------------------------------------------------------------------
 -- Intents: policies/role-<role>.intents
@@ -29,15 +32,17 @@ M.STAGES = roster.ENVIRONMENTS   -- dev, test, staging, prod: their order
 -- The intents of a role for a stage: { why, checks = { { can (bool),
 -- action, resource ("*" or six segments), tags ({ "k&v" } or nil), list
 -- (bool), line, text } } }, or nil and "path:line: why".
-function M.intents(role, env, account)
-  local path = policy.path(("role-%s.intents"):format(role))
+function M.intents(role, env, account, vars)
+  local path = policy.path((role == "workspace" and "%s.intents" or "role-%s.intents"):format(role))
+  vars = vars or {}
+  vars.environment, vars.account = env, account
   local f, err = io.open(path, "r")
   if not f then return nil, err end
   local out, n = { checks = {} }, 0
   for raw in f:lines() do
     n = n + 1
     local line = raw:gsub("%s+$", "")
-    local text = line:gsub("%${environment}", env):gsub("%${account}", account)
+    local text = line:gsub("%${([%w_]+)}", function(k) return vars[k] and tostring(vars[k]) end)
     if line:find("^%s*#") or line:find("^%s*$") then
       -- comment
     elseif text:find("^why:") then
@@ -111,6 +116,58 @@ function M.hash(text)
     h = h * 0x100000001b3
   end
   return ("%016x"):format(h)
+end
+
+-- The personal policies: one target per employee with a workspace (their
+-- environment and server found by their owner-uin tags, in the regions
+-- the business units use), rendered from policies/workspace.json.
+function M.workspace_targets(run, only)
+  local out, problems = {}, {}
+  local owner = run.owner_uin
+  local regions = { env_region = {}, server_region = {} }
+  for _, name in ipairs(run.units:declared()) do
+    local s = run.units:get(name)
+    if s then regions.env_region[s.env_region] = true; regions.server_region[s.server_region] = true end
+  end
+  regions.env_region[run.units.defaults.env_region] = true
+  regions.server_region[run.units.defaults.server_region] = true
+  local envs, servers = {}, {}
+  for r in pairs(regions.env_region) do
+    for uin, list in pairs(api.managed_envs(r)) do envs[uin] = { list[1], r } end
+  end
+  for r in pairs(regions.server_region) do
+    for uin, list in pairs(api.managed_instances(r)) do servers[uin] = { list[1], r } end
+  end
+  local users = api.users_by_name()
+  local names = {}
+  for n in pairs(users) do names[#names + 1] = n end
+  table.sort(names)
+  for _, n in ipairs(names) do
+    local u = users[n]
+    local e, s = envs[tostring(u.Uin)], servers[tostring(u.Uin)]
+    local name = "tcrun-ws-" .. n
+    if e and s and (not only or only == "workspace" or only == name or only == n) then
+      local vars = { owner_uin = owner, env_region = e[2], env_id = e[1].EnvId,
+                     server_region = s[2], instance_id = s[1].InstanceId }
+      local doc, err = policy.render(policy.path("workspace.json"), vars)
+      local t = { role = "workspace", name = name, env = "workspaces", owner = owner, offline_only = true,
+                  label = name }
+      if not doc then
+        problems[#problems + 1] = err
+      else
+        t.doc, t.hash = doc, M.hash(doc)
+        for _, p in ipairs(lint.check(doc, {})) do
+          problems[#problems + 1] = ("%s (rendered for %s): %s"):format(policy.path("workspace.json"), n, p)
+        end
+        t.intents, err = M.intents("workspace", "workspaces", owner,
+                                   { env_region = e[2], env_id = e[1].EnvId, server_region = s[2],
+                                     instance_id = s[1].InstanceId })
+        if not t.intents then problems[#problems + 1] = err end
+      end
+      out[#out + 1] = t
+    end
+  end
+  return out, problems
 end
 
 ---------------------------------------------------------------------------
@@ -220,7 +277,8 @@ function M.write(plan, t, ticket)
       end
     end
   end
-  local note = ("%s: template %s, hash %s, ticket %s"):format(t.name, "role-" .. t.role .. ".json",
+  local template = t.role == "workspace" and "workspace.json" or ("role-" .. t.role .. ".json")
+  local note = ("%s: template %s, hash %s, ticket %s"):format(t.name, template,
                                                              t.hash, ticket or "none")
   local r = plan:write(t.env, "cam", "CreatePolicyVersion",
                        { PolicyId = t.policy_id, PolicyDocument = t.doc, SetAsDefault = true },
@@ -279,6 +337,7 @@ end
 -- The intents a live probe can decide: untagged ones with a probe.
 function M.live_checks(t)
   local out = {}
+  if t.offline_only then return out end
   for _, c in ipairs(t.intents.checks) do
     if not c.tags and M.PROBES[c.action] then out[#out + 1] = c end
   end

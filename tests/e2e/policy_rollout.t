@@ -98,6 +98,23 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.ok(made and re.search(r"hash [0-9a-f]{16}, ticket CHG-1", made[0].get("note", "")),
          "its journal line records the template's hash and the ticket", made)
 
+    t.like(r.out, "stage workspaces:", "then the personal policies")
+    t.like(r.out, "tcrun-ws-alice.wang: 7 intent(s) hold (0 checked live)", "each checked against its intents")
+
+    # A changed workspace template reaches everyone's personal policy.
+    ws = config("ws", "admin", lambda doc: None)
+    with open(os.path.join(SRC, "policies", "workspace.json")) as f:
+        wdoc = json.load(f)
+    wdoc["statement"][2]["action"].append("lighthouse:ResetInstance")
+    with open(os.path.join(ws, "policies", "workspace.json"), "w") as f:
+        json.dump(wdoc, f)
+    r = run("--config", ws, "policy_rollout.lua", "--stage", "workspaces", "--approve", "CHG-W")
+    t.ok(r.rc == 0, "--stage workspaces", r.out[-1000:] + r.err[-500:])
+    t.like(r.out, "+lighthouse:ResetInstance", "the plan shows the new deny")
+    t.ok("lighthouse:ResetInstance" in json.dumps(policy("tcrun-ws-emma.liu")["doc"]),
+         "every personal policy has it")
+    t.ok("tcrun-ws-bob.li" not in r.out, "someone without a workspace has none")
+
     # A template that breaks an intent: stops at dev, rolled back.
     before = {e: policy("tcrun-%s-developer" % e) for e in ("dev", "test")}
     broken = config("broken", "developer", add_action("tcb:DestroyEnv", 1))
