@@ -2,7 +2,8 @@
 --                 revoke USER
 --                 list
 -- Time-boxed emergency access.  grant attaches to the sub-user USER a new
--- policy tcrun-bg-<user>-<time> rendered from policies/break-glass.json
+-- policy tcrun-bg-<user>-<time> rendered from policies/break-glass.json,
+-- operator rights on the resources tagged environment=ENV (default prod)
 -- (with one account per environment: policies/break-glass-assume.json,
 -- which lets them assume tcrun-ROLE, default operator, in ENV's account,
 -- default prod), every statement of which ends by itself through
@@ -30,9 +31,12 @@ local SPECS = {
     hours = { value = true, count = true, metavar = "N", help = "how long, in hours" },
     reason = { value = true, metavar = "TEXT", help = "why (recorded)" },
     ticket = { value = true, metavar = "ID", help = "the incident or change ticket (recorded)" },
-    env = { value = true, metavar = "ENV", help = "with accounts per environment: whose account (default prod)" },
+    env = { value = true, metavar = "ENV",
+            help = "the environment: its tagged resources, or with accounts per environment its account (default prod)" },
     role = { value = true, metavar = "ROLE", help = "with accounts per environment: which role (default operator)" } } },
-  revoke = { positionals = { "user" } },
+  revoke = { positionals = { "user" }, options = {
+    reason = { value = true, metavar = "TEXT", help = "why (recorded in the journal)" },
+    ticket = { value = true, metavar = "ID", help = "the ticket (recorded in the journal)" } } },
   list = {},
 }
 if cmd == "--help" or cmd == "-h" then
@@ -74,9 +78,10 @@ end
 if cmd == "list" then
   local now = os.time()
   local list = grants()
-  say("break-glass grants: %d", #list)
+  say("break-glass grants: %d (active or expired by this machine's clock)", #list)
   for _, g in ipairs(list) do
-    say("  %-8s %s  until %s  held by %s  (%s)", not g.ends and "?" or g.ends > now and "active" or "expired",
+    say("  %-8s %s  until %s  held by %s  (%s)", not g.ends and "?" or g.ends <= now and "expired"
+          or #g.holders == 0 and "revoked" or "active",
         g.name, g.ends and os.date("!%Y-%m-%dT%H:%M:%SZ", g.ends) or "?",
         #g.holders > 0 and table.concat(g.holders, ", ") or "nobody",
         tc.printable(g.description or ""))
@@ -93,7 +98,8 @@ if cmd == "revoke" then
   for _, p in ipairs(api.cam_pages("ListAttachedUserPolicies", { TargetUin = user.Uin }, "List")) do
     if p.PolicyName:sub(1, #PREFIX) == PREFIX then
       run.plan:write(name, "cam", "DetachUserPolicy", { PolicyId = p.PolicyId, DetachUin = user.Uin },
-                     { note = "break glass revoked: " .. p.PolicyName })
+                     { note = ("break glass revoked: %s%s%s"):format(p.PolicyName,
+                       o.ticket and (", ticket " .. o.ticket) or "", o.reason and (": " .. o.reason) or "") })
       n = n + 1
     end
   end
@@ -126,7 +132,9 @@ if run.accounts then
   doc, err = policy.render(policy.path("break-glass-assume.json"),
                            { account_uin = s.uin, role = role, ["until"] = until_ })
 else
-  doc, err = policy.render(policy.path("break-glass.json"), { ["until"] = until_ })
+  local env = o.env or "prod"
+  if not env:find("^%l+$") then tc.config_error("break_glass.lua: --env wants an environment like prod") end
+  doc, err = policy.render(policy.path("break-glass.json"), { ["until"] = until_, environment = env })
 end
 if not doc then tc.config_error(err) end
 local granter = tostring(tc.call("cam", "GetUserAppId").Uin)

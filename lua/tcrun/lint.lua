@@ -352,6 +352,9 @@ local function check_statement(i, s, opts, add)
         say("action " .. q(a), 'allows the wildcard "*" in a non-admin prod policy')
       elseif name:find("^[^:*]+:%*$") then
         say("action " .. q(a), 'allows the wildcard "service:*" in a non-admin prod policy')
+      elseif name:find("^cam:") and name:find("*", 1, true)
+             and not (name:find("^cam:List") or name:find("^cam:Get") or name:find("^cam:Describe")) then
+        say("action " .. q(a), "allows a wildcard on CAM in a non-admin prod policy")
       end
     end
     local reads_only = #(actions or {}) > 0
@@ -363,7 +366,9 @@ local function check_statement(i, s, opts, add)
       end
     end
     for _, r in ipairs(resources or {}) do
-      if r == "*" and not reads_only then
+      -- qcs:::::* and the like: every segment empty or "*" is "*" too.
+      local whole = r == "*" or (r:find("^qcs:") and not r:sub(5):gsub("/%*$", ""):find("[^:*]"))
+      if whole and not reads_only then
         say("resource " .. q(r), ('allows the wildcard "*" in a non-admin prod policy%s')
             :format(s.condition ~= nil and " (a condition does not make it narrower here)" or ""))
       end

@@ -4,16 +4,16 @@
 --     tcrun-<role> itself in the environment's account (it holds exactly
 --     tcrun-role-<role>), assumed by the host with tcrun's credentials,
 --     which the role trusts.
---   In one account: the sub-user tcrun-probe (no console login, no other
---     policy), with the policy attached for the check and a temporary
---     access key, both taken away by close().
+--   In one account: the sub-user tcrun-probe-<role> (no console login,
+--     no other policy), with the policy attached for the check and a
+--     temporary access key, both taken away by close().
 --   local id = probes.identity(run, target); ... tc.call(..., id.opts); id.close()
 local tc = require "tc"
 local api = require "tcrun.api"
 
 local M = {}
 
-M.USER = "tcrun-probe"
+M.USER = "tcrun-probe"      -- the prefix of the probe users' names
 local KEY_NOTE = "tcrun-probe"
 
 local roles = {}
@@ -26,17 +26,17 @@ local function role_identity(t)
   return { opts = { account = roles[key] }, close = function() end }
 end
 
--- The probe user's UIN, made when missing.
-local function probe_user()
-  local u = api.get_user(M.USER)
+-- A probe user's UIN, made when missing.
+local function probe_user(name)
+  local u = api.get_user(name)
   if u then return u.Uin end
-  return tc.call("cam", "AddUser", { Name = M.USER, ConsoleLogin = 0, UseApi = 0,
+  return tc.call("cam", "AddUser", { Name = name, ConsoleLogin = 0, UseApi = 0,
                                      Remark = "tcrun: checks role intents; holds no policy between checks" },
                  { idempotent = false, note = "the probe identity of policy_rollout.lua" }).Uin
 end
 
 local function user_identity(t)
-  local uin = probe_user()
+  local uin = probe_user(M.USER .. "-" .. t.role)
   -- Whatever a past run left attached or issued goes first.
   for _, p in ipairs(api.cam_pages("ListAttachedUserPolicies", { TargetUin = uin }, "List")) do
     tc.call("cam", "DetachUserPolicy", { PolicyId = p.PolicyId, DetachUin = uin },

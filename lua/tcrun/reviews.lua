@@ -28,8 +28,8 @@ function M.options(run)
                     .. "must be at least 1")
   end
   opts.accepted = o.accept and M.read_accepted(o.accept, run.now) or {}
-  -- tcrun's own: the probe identity of policy_rollout.lua.
-  opts.service_users[require("tcrun.probes").USER] = true
+  -- tcrun's own: the probe identities of policy_rollout.lua
+  -- (tcrun-probe-<role>) are not orphans (review.lua).
   -- tcrun's own sessions in the spokes ("<role>/<session>") make CAM
   -- changes there as setup_accounts.lua's: expected too.
   local own = run.accounts and (run.accounts.cfg.role .. "/")

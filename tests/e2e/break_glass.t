@@ -39,7 +39,11 @@ with Sandbox("--async-delay-ms", "100") as sb:
         except tc3client.ApiError as e:
             return "denied" if "UnauthorizedOperation" in e.code else "allowed (%s)" % e.code
 
-    t.eq(reboot(), "denied", "before: carol may not reboot alice's server")
+    # The emergency is in prod: a server tagged environment=prod.
+    sb.call("tag", "TagResources", {"ResourceList": ["qcs::lighthouse:ap-guangzhou:uin/%d:instance/%s"
+                                                     % (sb.owner_uin, alice_server["InstanceId"])],
+                                    "Tags": [{"TagKey": "environment", "TagValue": "prod"}]})
+    t.eq(reboot(), "denied", "before: carol may not stop the prod server")
     r = run("break_glass.lua", "grant", "carol.zhang", "--hours", "2", "--reason", "short")
     t.eq(r.rc, 2, "a grant without a real reason and a ticket is refused")
     r = run("break_glass.lua", "grant", "carol.zhang", "--hours", "24", "--reason", "database is down",
@@ -53,6 +57,14 @@ with Sandbox("--async-delay-ms", "100") as sb:
             "--ticket", "INC-7")
     t.eq(r.rc, 0, "grant for 2 hours")
     t.eq(reboot(), "allowed", "during the grant: the emergency action is allowed")
+    frank_server = [i for i in sb.call("lighthouse", "DescribeInstances", {"Limit": 100}, region="ap-beijing")
+                    ["InstanceSet"] if {"Key": "owner", "Value": "frank.zhao"} in i.get("Tags", [])][0]
+    try:
+        c.call("lighthouse", "StopInstances", {"InstanceIds": [frank_server["InstanceId"]]}, region="ap-beijing")
+        other = "allowed"
+    except tc3client.ApiError as e:
+        other = e.code
+    t.like(other, "UnauthorizedOperation", "but only on prod's resources")
     pol = [p for p in sb.call("cam", "ListPolicies", {"Scope": "Local", "Keyword": "tcrun-bg-", "Rp": 200})["List"]][0]
     t.like(pol.get("Description", ""), "ticket INC-7: database is down", "the policy records ticket and reason")
     journal = []
@@ -82,7 +94,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
     with open(os.path.join(tmp, "rv", "review.json")) as f:
         kinds = {(x["kind"], x["principal"]) for x in json.load(f)["findings"]}
     t.ok(("expired-break-glass", "emma.liu") in kinds, "the review reports the expired grant still attached")
-    r = run("break_glass.lua", "revoke", "carol.zhang")
+    r = run("break_glass.lua", "revoke", "carol.zhang", "--ticket", "INC-7", "--reason", "incident closed")
     t.eq(r.rc, 0, "revoke")
     att = sb.call("cam", "ListAttachedUserPolicies", {"TargetUin": carol, "Page": 1, "Rp": 100})["List"]
     t.ok(not any(p["PolicyName"].startswith("tcrun-bg-") for p in att), "the grant is detached")

@@ -47,6 +47,8 @@ with Sandbox("--async-delay-ms", "100") as sb:
     env = tcrun_env(sb, os.path.join(tmp, "journal"))
 
     def run(*a):
+        if "policy_rollout.lua" in a:
+            a = a + ("--settle", "1")
         return tcrun("--endpoint", sb.url, *a, env=env, tap=t, secrets=[sb.secret_key], timeout=300)
 
     def policy(name):
@@ -99,7 +101,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
          "its journal line records the template's hash and the ticket", made)
 
     t.like(r.out, "stage workspaces:", "then the personal policies")
-    t.like(r.out, "tcrun-ws-alice.wang: 7 intent(s) hold (0 checked live)", "each checked against its intents")
+    t.like(r.out, "tcrun-ws-alice.wang: no change", "each re-rendered and compared")
 
     # A changed workspace template reaches everyone's personal policy.
     ws = config("ws", "admin", lambda doc: None)
@@ -111,21 +113,42 @@ with Sandbox("--async-delay-ms", "100") as sb:
     r = run("--config", ws, "policy_rollout.lua", "--stage", "workspaces", "--approve", "CHG-W")
     t.ok(r.rc == 0, "--stage workspaces", r.out[-1000:] + r.err[-500:])
     t.like(r.out, "+lighthouse:ResetInstance", "the plan shows the new deny")
+    t.like(r.out, "tcrun-ws-emma.liu: 7 intent(s) hold (offline; none can be checked live)",
+           "each changed one checked against its intents")
     t.ok("lighthouse:ResetInstance" in json.dumps(policy("tcrun-ws-emma.liu")["doc"]),
          "every personal policy has it")
     t.ok("tcrun-ws-bob.li" not in r.out, "someone without a workspace has none")
 
-    # A template that breaks an intent: stops at dev, rolled back.
+    # A template that breaks an intent offline: nothing written at all.
     before = {e: policy("tcrun-%s-developer" % e) for e in ("dev", "test")}
+    w0 = len(writes())
     broken = config("broken", "developer", add_action("tcb:DestroyEnv", 1))
     r = run("--config", broken, "policy_rollout.lua", "--approve", "CHG-2")
-    t.eq(r.rc, 1, "a broken intent: exit 1")
-    t.like(r.out, 'FAILED dev: tcrun-dev-developer breaks the intent "cannot tcb:DestroyEnv',
+    t.eq(r.rc, 2, "a template that breaks an intent offline: exit 2")
+    t.like(r.err, 'tcrun-dev-developer for dev breaks its intent "cannot tcb:DestroyEnv',
+           "naming the policy, the stage and the intent")
+    t.eq(len(writes()), w0, "before any write")
+
+    # One that only the live check can catch (a grant that starts
+    # tomorrow, and the sandbox's clock is two days ahead): stops at dev,
+    # rolled back; test untouched.
+    import datetime
+    tomorrow = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    bomb = config("bomb", "developer", lambda doc: doc["statement"].append({
+        "effect": "allow", "action": ["cam:ListUsers"], "resource": ["*"],
+        "condition": {"date_greater_than": {"qcs:current_time": tomorrow}}}))
+    sb.advance_clock(2 * 86400)
+    r = run("--config", bomb, "policy_rollout.lua", "--approve", "CHG-2")
+    t.eq(r.rc, 1, "a live intent failure: exit 1")
+    t.like(r.out, 'FAILED dev: tcrun-dev-developer breaks the intent "cannot cam:ListUsers on *" (live',
            "naming the stage, the policy and the intent")
     after = {e: policy("tcrun-%s-developer" % e) for e in ("dev", "test")}
     t.eq(after["dev"]["doc"], before["dev"]["doc"], "dev is rolled back to its previous default")
     t.ok(after["dev"]["default"] == before["dev"]["default"], "(the same version id)")
     t.eq(after["test"]["versions"], before["test"]["versions"], "test is untouched")
+    r = run("--dry-run", "policy_rollout.lua", "--rollback", "--stage", "dev", "--only", "developer")
+    t.like(r.out, "no earlier version meets the intents", "a rollback never picks the failed version")
 
     # Five versions full: the next rollout still succeeds.
     more = ["tcb:DescribeEnvLimit", "tcb:DescribeQuotaData", "tcb:DescribeEnvPlans",
@@ -142,6 +165,8 @@ with Sandbox("--async-delay-ms", "100") as sb:
     prev = [x for x in v["versions"] if x < v["default"]][-1]
     r = run("policy_rollout.lua", "--rollback", "--stage", "dev", "--only", "viewer")
     t.eq(r.rc, 0, "--rollback --stage dev --only viewer")
+    r = run("policy_rollout.lua", "--rollback", "--stage", "prod")
+    t.eq(r.rc, 1, "a rollback of prod needs --approve too")
     w = policy("tcrun-dev-viewer")
     t.eq(w["default"], prev, "the previous version is the default again")
     t.ok(more[-1] not in json.dumps(w["doc"]), "without the last change")
@@ -152,8 +177,8 @@ with Sandbox("--async-delay-ms", "100", "--policy-delay-ms", "3000") as sb:
     t.eq(tcrun("--endpoint", sb.url, "onboard.lua", ROSTER, "--out", os.path.join(tmp, "on-d"),
                env=env).rc, 0, "onboarding with a 3 s policy delay")
     c = config("delayed", "viewer", add_action("tcb:DescribeEnvLimit"))
-    r = tcrun("--endpoint", sb.url, "--config", c, "policy_rollout.lua", "--stage", "dev", env=env,
-              timeout=300)
+    r = tcrun("--endpoint", sb.url, "--config", c, "policy_rollout.lua", "--stage", "dev", "--settle", "4",
+              env=env, timeout=300)
     t.ok(r.rc == 0, "a rollout whose probe waits for the change to apply", r.out[-1000:] + r.err[-500:])
     t.like(r.out, "tcrun-dev-viewer: 6 intent(s) hold (4 checked live)", "and its live checks hold")
 
@@ -175,7 +200,7 @@ with Sandbox("--async-delay-ms", "100", members=["acme-" + e for e in ENVS]) as 
 
     t.eq(run("--config", plain, "setup_accounts.lua", "--out", os.path.join(tmp, "setup")).rc, 0,
          "spokes set up")
-    r = run("--config", cfg, "policy_rollout.lua", "--approve", "CHG-9", "--only", "admin")
+    r = run("--config", cfg, "policy_rollout.lua", "--approve", "CHG-9", "--only", "admin", "--settle", "0")
     t.ok(r.rc == 0, "the admin template through four accounts", r.out[-1500:] + r.err[-800:])
     for e in ENVS:
         t.like(r.out, "stage %s (account %d):" % (e, uin[e]), "stage %s is %s's account" % (e, e))

@@ -236,6 +236,12 @@ fine(doc({ stmt({ effect = "deny", action = { "*", "tcb:*" }, resource = "*" }) 
      "a prod deny may use wildcards")
 fine(doc({ stmt({ action = { "tcb:Describe*" }, resource = { "qcs::tcb:ap-shanghai:uin/1:env/*" } }) }), PROD,
      "a prod allow with a partial wildcard and a scoped resource is fine")
+is(doc({ stmt({ action = { "tcb:ModifyEnv" }, resource = "qcs:::::*" }) }), PROD,
+   'statement 1: resource "qcs:::::*" allows the wildcard "*" in a non-admin prod policy',
+   "a resource of empty segments is the wildcard too")
+is(doc({ stmt({ action = { "cam:AttachUser*" }, resource = "qcs::cam::uin/1:uin/2" }) }), PROD,
+   'statement 1: action "cam:AttachUser*" allows a wildcard on CAM in a non-admin prod policy',
+   "a wildcard on CAM actions is refused in prod")
 fine(doc({ stmt({ action = { "tcb:DescribeEnvs", "lighthouse:Describe*" }, resource = "*" }) }), PROD,
      "a prod allow that only reads may name the resource \"*\" (CAM lists against * alone)")
 is(doc({ stmt({ action = { "tcb:ModifyEnv" },
