@@ -7,6 +7,14 @@ local tc = require "tc"
 
 local M = {}
 
+-- The keys of a table (a set), sorted.
+function M.sorted_keys(t)
+  local out = {}
+  for k in pairs(t) do out[#out + 1] = k end
+  table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+  return out
+end
+
 -- Every item of an Organization list paged with Offset/Limit (at most
 -- 50), Items and Total.
 function M.org_pages(action, params)

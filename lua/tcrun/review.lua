@@ -12,6 +12,7 @@
 --       is_admin (principal -> whether its CAM changes are expected),
 --       burst (denials that make a burst)
 local tc = require "tc"
+local api = require "tcrun.api"
 local ev = require "tcrun.cam_eval"
 local iam = require "tcrun.iam"
 local json = require "tcrun.json"
@@ -181,12 +182,7 @@ for _, env in ipairs(roster.ENVIRONMENTS) do
   for _, role in ipairs(roster.ROLES) do ROLE_GROUP[env .. "-" .. role] = true end
 end
 
-local function sorted(set)
-  local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
-  table.sort(out)
-  return out
-end
+local sorted = api.sorted_keys
 
 function M.findings(world, opts)
   local out = {}

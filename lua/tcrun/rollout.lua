@@ -232,12 +232,7 @@ local function statements(text)
   return out
 end
 
-local function keys(set)
-  local out = {}
-  for k in pairs(set) do out[#out + 1] = k end
-  table.sort(out)
-  return out
-end
+local keys = api.sorted_keys
 
 -- The diff of live against want, as lines ("  + allow ... actions"), and
 -- whether anything differs.  Statements are matched by effect, resources
