@@ -42,6 +42,8 @@ Setting what the public API cannot produce (the control channel, POST
                        when=time.time() - 3 * 86400, resources=[("cam:user", "bob")])
     sb.advance_clock(3600)                   # the sandbox's clock runs 1 h ahead
     sb.now()                                 # the sandbox's time (unix seconds)
+    sb.set_bill_not_ready("2026-05", True)   # Billing answers Ready 0 for May
+                                             # (False: ready again; account=UIN)
     sb.control("SetCreated", {...})          # the raw operation (tcsb/control.py)
 
 The sandbox's clock is the real one plus every advance so far (kept in the
@@ -281,6 +283,15 @@ class Sandbox:
         total offset from the real clock."""
         self.clock_offset = self.control("AdvanceClock", {"Seconds": seconds})["Offset"]
         return self.clock_offset
+
+    def set_bill_not_ready(self, month, not_ready=True, account=None):
+        """Billing of `month` ("YYYY-MM") is not ready (True) or ready again
+        (False): the summaries answer Ready 0, DescribeBillResourceSummary
+        FailedOperation.SummaryDataNotReady."""
+        body = {"Month": month, "NotReady": bool(not_ready)}
+        if account is not None:
+            body["Account"] = int(account)
+        return self.control("SetBillNotReady", body)
 
     def now(self):
         """The sandbox's time: the real time plus the offset the advances

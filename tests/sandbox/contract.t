@@ -211,9 +211,16 @@ def scenario(sb):
 
     month = time.strftime("%Y-%m")
     bl = lambda a, p=None: run(sb, "billing", a, p)  # noqa: E731
+    bl("CreateAllocationTag", {"TagKey": ["owner"]})
+    bl("DescribeTagList", {"Offset": 0, "Limit": 100})
     bl("DescribeBillResourceSummary", {"Offset": 0, "Limit": 100, "Month": month, "NeedRecordNum": 1})
     bl("DescribeBillSummaryByTag", {"BeginTime": month, "EndTime": month, "TagKey": "owner"})
     bl("DescribeBillSummaryByProduct", {"BeginTime": month, "EndTime": month})
+    bl("DescribeCostSummaryByResource", {"BeginTime": month, "EndTime": month, "Offset": 0, "Limit": 100,
+                                         "NeedRecordNum": 1, "NeedConditionValue": 1,
+                                         "Conditions": {"OrderByCost": "desc"}})
+    bl("DescribeCostSummaryByTag", {"BeginTime": month, "EndTime": month, "TagKey": "owner"})
+    bl("DeleteAllocationTag", {"TagKey": ["owner"]})
 
     lh("StopInstances", {"InstanceIds": [iid]})
     wait_for(lambda: state()["InstanceState"] == "STOPPED")

@@ -59,6 +59,7 @@ with Sandbox("--async-delay-ms", "800", "--tcb-limits", "4,2,3") as sb:
          "ModifyEnv accepts an alias of up to 32 characters")
 
     month = datetime.now(CST).strftime("%Y-%m")
+    sb.call("billing", "CreateAllocationTag", {"TagKey": ["cost-center"]})  # bills show allocation keys only
     rows = sb.call("billing", "DescribeBillResourceSummary", {"Offset": 0, "Limit": 100, "Month": month,
                                                              "NeedRecordNum": 1})
     t.eq(rows["Total"], 4, "DescribeBillResourceSummary lists the 4 environments of this month")

@@ -2,7 +2,7 @@
 
     POST /tcsandbox/control      (any other path is the API: POST /)
     X-TC-Action: SetLastLogin | SetKeyLastUsed | SetCreated | SetMfa | AddAuditEvent
-                 | AdvanceClock
+                 | AdvanceClock | SetBillNotReady
     Authorization: TC3-HMAC-SHA256 with the credential scope's service
                    "tcsandbox", signed with the hub's root key (the key the
                    sandbox was started with), X-TC-Timestamp within 5 minutes.
@@ -38,6 +38,13 @@ AdvanceClock's offset ahead of the real one; an account is found by the id):
                                         (Seconds >= 0; the offset adds up and
                                         is kept in the state); answers Offset
                                         (total seconds ahead) and Now
+  SetBillNotReady {Month, NotReady, Account?}
+                                        Billing of Month ("YYYY-MM") in Account
+                                        (default the hub) is not ready (true)
+                                        or ready again (false): the summaries
+                                        answer Ready 0, DescribeBillResource-
+                                        Summary FailedOperation.SummaryData-
+                                        NotReady
   AddAuditEvent  {Account?, EventName, Service?, Uin?, Username?, SecretId?,
                   ErrorCode?, ErrorMessage?, Time?, Write?, Sensitive?,
                   Resources?: [[type, name], ...], Region?, Ip?, Tags?: {k: v}}
@@ -241,5 +248,26 @@ def advance_clock(store, doc, now, ip):
     return {"Offset": store.data["clock_offset"], "Now": now + secs}
 
 
-OPS = {"AdvanceClock": advance_clock, "SetLastLogin": set_last_login, "SetKeyLastUsed": set_key_last_used,
+def set_bill_not_ready(store, doc, now, ip):
+    import re
+    account = int(_num(doc, "Account", required=False, default=store.data["owner_uin"]))
+    world = store.world(account)
+    if world is None:
+        raise ControlError("NotFound", "no account %s" % account)
+    month = _str(doc, "Month")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ControlError("BadRequest", "Month must be YYYY-MM")
+    flag = doc.get("NotReady")
+    if not isinstance(flag, bool):
+        raise ControlError("BadRequest", "NotReady must be true or false")
+    months = set(world.get("bill_not_ready", []))
+    if flag:
+        months.add(month)
+    else:
+        months.discard(month)
+    world["bill_not_ready"] = sorted(months)
+    return {}
+
+
+OPS = {"AdvanceClock": advance_clock, "SetBillNotReady": set_bill_not_ready, "SetLastLogin": set_last_login, "SetKeyLastUsed": set_key_last_used,
        "SetCreated": set_created, "SetMfa": set_mfa, "AddAuditEvent": add_audit_event}

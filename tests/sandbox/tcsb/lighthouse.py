@@ -206,7 +206,7 @@ def CreateInstances(ctx):
         if tags:
             d["tags"][res] = {t["Key"]: t["Value"] for t in tags}
         billing.start(d, iid, name, "p_lighthouse", ctx.region, ctx.now, cat.price(b["BundleId"]),
-                      b["BundleId"], res)
+                      b["BundleId"], res, billing.operator(ctx))
         if init:
             from .tat import start_invocation
             i["init_invocation"] = start_invocation(

@@ -129,7 +129,7 @@ def CreateEnv(ctx):
     if tags:
         d["tags"][res_str] = tags
     billing.start(d, eid, p["Alias"], "p_tcb", ctx.region, ctx.now,
-                 PACKAGES[p["PackageId"]][1], p["PackageId"], res_str)
+                 PACKAGES[p["PackageId"]][1], p["PackageId"], res_str, billing.operator(ctx))
     ctx.touch("tcb:env", eid)
     return {"EnvId": eid}
 
