@@ -162,6 +162,11 @@ def lines(ctx, month):
     return out
 
 
+def fee_end(z, month):
+    """A line running to the month's end ends at its last second (23:59:59)."""
+    return util.cst(min(z, month_bounds(month)[1] - 1))
+
+
 def money(x):
     return "%.8f" % Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -215,7 +220,7 @@ def DescribeBillResourceSummary(ctx):
             "ProjectName": "默认项目", "RegionName": rname, "ZoneName": "",
             "ResourceId": b["ResourceId"], "ResourceName": b["ResourceName"],
             "ActionTypeName": ACTION_TYPE, "OrderId": "", "PayTime": util.cst(b["start"]),
-            "FeeBeginTime": util.cst(a), "FeeEndTime": util.cst(z), "ConfigDesc": b["config"],
+            "FeeBeginTime": util.cst(a), "FeeEndTime": fee_end(z, month), "ConfigDesc": b["config"],
             "ExtendField1": "", "ExtendField2": "", "ExtendField3": "", "ExtendField4": "",
             "ExtendField5": "", "TotalCost": c, "Discount": "1", "ReduceType": "",
             "RealTotalCost": c, "VoucherPayAmount": money(0), "CashPayAmount": c,
@@ -332,7 +337,7 @@ def DescribeCostSummaryByResource(ctx):
             "RegionId": str(rid), "RegionName": rname, "PayMode": "prePay", "PayModeName": "包年包月",
             "BusinessCode": b["BusinessCode"], "BusinessCodeName": name,
             "ConsumptionTypeName": "包年包月", "RealCost": c,
-            "FeeBeginTime": util.cst(a), "FeeEndTime": util.cst(z), "DayDiff": str(days),
+            "FeeBeginTime": util.cst(a), "FeeEndTime": fee_end(z, month), "DayDiff": str(days),
             "DailyTotalCost": money(cost / days), "OrderId": "",
             "VoucherPayAmount": money(0), "IncentivePayAmount": money(0),
             "TransferPayAmount": money(0), "PayerUin": owner, "OwnerUin": owner,
