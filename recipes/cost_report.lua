@@ -32,7 +32,17 @@ for _, k in ipairs({ "month", "compare" }) do
   if o[k] and not costs.valid_month(o[k]) then tc.config_error(("--%s %s: not a month YYYY-MM"):format(k, o[k])) end
 end
 if not o.month then tc.config_error("cost_report.lua: --month YYYY-MM is required") end
+if o.compare and o.compare >= o.month then
+  tc.config_error(("--compare %s: not a month before %s"):format(o.compare, o.month))
+end
+-- Months are China Standard Time's (Billing's).  One that has not begun
+-- has no bill; one not yet over is reported as figures to date.
+run.month_status = costs.month_status(o.month, os.time())
+if run.month_status == "not begun" then
+  tc.config_error(("--month %s has not begun (China time): there is no bill yet"):format(o.month))
+end
 local roster = o.roster and costs.read_roster(o.roster) or nil
+run.roster_map = roster
 
 -- 1. Cost-allocation tags: checked, and made when asked.
 costs.allocation_tags(run, o["allocation-tags"])
@@ -50,8 +60,16 @@ if not read then
   error(month, 0)
 end
 local users = costs.users_by_uin()
-local report = cost.attribute(month.lines, { roster = roster, users = users, month = o.month })
-local before = prev and cost.attribute(prev.lines, { roster = roster, users = users, month = o.compare })
+local unallocated = false
+for _, k in ipairs(run.allocation_missing or {}) do unallocated = unallocated or k == "owner" end
+local report = cost.attribute(month.lines, { roster = roster, users = users, month = o.month,
+                                             owner_unallocated = unallocated })
+local before = prev and cost.attribute(prev.lines, { roster = roster, users = users, month = o.compare,
+                                                     owner_unallocated = unallocated })
+if run.month_status ~= "closed" then
+  tc.warn(("%s is not over yet (China time): these are figures to date, not the month's bill")
+          :format(o.month))
+end
 
 -- 3. Outputs.
 local doc = costs.document(run, report, month, before)

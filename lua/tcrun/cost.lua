@@ -41,6 +41,7 @@ function M.attribute(lines, opts)
   local roster, users = opts.roster, opts.users or {}
   local by = { employee = {}, business_unit = {}, environment = {}, cost_center = {}, account = {} }
   local total, unattributed, leavers, ws = 0, {}, {}, {}
+  local unattributed_units, units_of = 0, {}
   local resources = {}
   for _, l in ipairs(lines) do
     total = total + l.amount
@@ -57,18 +58,27 @@ function M.attribute(lines, opts)
     add("cost_center", (e and e.cost_center) or (t["cost-center"] ~= "" and t["cost-center"]) or NONE)
     if who then
       add("employee", who)
+      if t["business-unit"] and t["business-unit"] ~= "" then units_of[who] = units_of[who] or t["business-unit"] end
       if roster and not roster[who] then leavers[who] = (leavers[who] or 0) + l.amount end
-      if l.product == "tcb" then ws[who] = (ws[who] or 0) + l.amount end
+      -- The model's side: CloudBase environments of people on the roster
+      -- with a workspace (a leaver's is a leaver's, listed apart).
+      if l.product == "tcb" and (not roster or (roster[who] and roster[who].workspace)) then
+        ws[who] = (ws[who] or 0) + l.amount
+      end
     else
+      unattributed_units = unattributed_units + l.amount
       unattributed[#unattributed + 1] = { resource = l.resource, product = l.product, region = l.region,
-        units = l.amount, why = (t["owner-uin"] and "its owner-uin tag names no known user") or "no owner tag" }
+        units = l.amount, why = (t["owner-uin"] and "its owner-uin tag names no known user")
+          or (opts.owner_unallocated and "owner is not a cost-allocation tag this month: Billing shows no owner")
+          or "no owner tag" }
     end
   end
   table.sort(unattributed, function(a, b)
     if a.units ~= b.units then return a.units > b.units end
     return a.resource < b.resource
   end)
-  local report = { total_units = total, groups = {}, unattributed = unattributed, resources = resources }
+  local report = { total_units = total, groups = {}, unattributed = unattributed, resources = resources,
+                   unattributed_units = unattributed_units, units_of = units_of }
   for g, map in pairs(by) do report.groups[g] = sorted_groups(map) end
   report.leavers = sorted_groups(leavers)
   -- The seed's model: 19.90 x (1 + N), N the employees with a workspace.

@@ -395,6 +395,10 @@ function M.render(cost)
 
   -- Header.
   w(('<header><h1>Cost report <span id="month">%s</span></h1><dl id="meta">'):format(text(cost.month)))
+  if cost.month_status and cost.month_status ~= "closed" then
+    w(('<dt>Month</dt><dd id="month-status" class="warn"><strong>%s: figures to date, not the '
+       .. 'month\'s bill</strong></dd>'):format(text(cost.month_status)))
+  end
   w(('<dt>Compared with</dt><dd id="compare-month">%s</dd>'):format(
     compare and text(compare) or "no comparison month"))
   local accts = {}

@@ -14,6 +14,14 @@ local M = {}
 -- The tags tcrun puts on what it makes, by which cost is attributed.
 M.TAGS = { "owner", "owner-uin", "business-unit", "cost-center", "environment" }
 
+-- "not begun", "in progress" or "closed", by the China-time month of now.
+function M.month_status(month, now)
+  local cst = os.date("!%Y-%m", now + 8 * 3600)
+  if month > cst then return "not begun" end
+  if month == cst then return "in progress" end
+  return "closed"
+end
+
 function M.valid_month(s)
   local y, m = tostring(s):match("^(%d%d%d%d)%-(%d%d)$")
   return y and tonumber(m) >= 1 and tonumber(m) <= 12
@@ -127,28 +135,37 @@ function M.allocation_tags(run, make)
       end
     end
     if #made > 0 then
-      tc.warn(("%s %s cost-allocation tags: Billing counts them from this month on; months already "
-               .. "closed stay as they were"):format(table.concat(made, ", "),
-               run.plan.dry_run and "would become" or "are now"))
+      tc.warn(("%s %s: Billing counts %s from this month on; months already closed stay as they were")
+              :format(table.concat(made, ", "), #made == 1
+                        and (run.plan.dry_run and "would become a cost-allocation tag" or "is now a cost-allocation tag")
+                        or (run.plan.dry_run and "would become cost-allocation tags" or "are now cost-allocation tags"),
+                      #made == 1 and "it" or "them"))
     end
     run.allocation_missing = run.plan.dry_run and missing or left
   else
-    tc.warn(("%s %s not cost-allocation tags: spend cannot be grouped by them in Tencent Cloud's own "
-             .. "reports (cost_report.lua --allocation-tags makes them so, from then on)")
-            :format(table.concat(missing, ", "), #missing == 1 and "is" or "are"))
+    tc.warn(("%s %s: spend cannot be grouped by %s in Tencent Cloud's own reports "
+             .. "(cost_report.lua --allocation-tags makes them so, from then on)")
+            :format(table.concat(missing, ", "), #missing == 1 and "is not a cost-allocation tag"
+                    or "are not cost-allocation tags", #missing == 1 and "it" or "them"))
   end
 end
 
 local function fmt(units) return money.format(units) end
 
-local function groups_doc(groups, before)
+local function groups_doc(report, before, roster)
   local out = {}
-  for g, list in pairs(groups) do
+  for g, list in pairs(report.groups) do
     local prev = {}
     for _, x in ipairs(before and before.groups[g] or {}) do prev[x.key] = x.units end
     local items = {}
     for _, x in ipairs(list) do
-      items[#items + 1] = { key = x.key, amount = fmt(x.units), compare = before and fmt(prev[x.key] or 0) or nil }
+      local item = { key = x.key, amount = fmt(x.units), compare = before and fmt(prev[x.key] or 0) or nil }
+      if g == "employee" then
+        item.leaver = roster ~= nil and roster[x.key] == nil
+        item.business_unit = roster and roster[x.key] and roster[x.key].business_unit
+                             or report.units_of[x.key] or "(none)"
+      end
+      items[#items + 1] = item
     end
     out[g] = json.array(items)
   end
@@ -172,7 +189,10 @@ function M.document(run, report, month, before)
     month = run.opts.month, compare = run.opts.compare, generated = os.date("!%Y-%m-%dT%H:%M:%SZ", run.now),
     tool = "tcrun " .. tc.version, currency = "CNY", accounts = json.array(accs),
     total = fmt(report.total_units), bill_total = fmt(month.bill_units),
-    groups = groups_doc(report.groups, before), unattributed = json.array(un), leavers = json.array(leavers),
+    groups = groups_doc(report, before, run.roster_map), unattributed = json.array(un),
+    leavers = json.array(leavers),
+    month_status = run.month_status, attributed = fmt(report.total_units - report.unattributed_units),
+    unattributed_total = fmt(report.unattributed_units),
     model = { price = m.price, employees_with_workspace = m.employees_with_workspace,
               model_total = fmt(m.model_units), actual_workspace_total = fmt(m.actual_workspace_units),
               per_employee = json.array(per) },
@@ -193,7 +213,16 @@ function M.document(run, report, month, before)
   return doc
 end
 
-M.CSV = { "section", "group", "key", "amount", "compare", "note" }
+M.CSV = { "section", "group", "key", "amount", "compare", "change", "note" }
+
+-- A signed amount ("-58.07", "+214.74") goes to the CSV as a number, so
+-- that a spreadsheet sums it (as text it would be guarded against formula
+-- injection); an amount within 10^10 with two decimals prints back the
+-- same.  Unsigned amounts stay the exact strings.
+local function num(s)
+  if type(s) == "string" and s:find("^[+-]%d+%.%d%d$") then return tonumber(s) end
+  return s
+end
 
 -- cost-<month>.json, .csv and .html in --out (0600, atomic).  false when
 -- the report's total does not reconcile with the bill's.
@@ -204,8 +233,10 @@ function M.write(run, doc)
   assert(tc.write_file(out .. "/" .. base .. ".json", json.encode(doc) .. "\n"))
   local w = assert(csv.create(out .. "/" .. base .. ".csv", M.CSV, { mode = "0600" }))
   local function row(t) assert(w:write(t)) end
-  row({ section = "total", key = "report", amount = doc.total })
+  row({ section = "total", key = "report", amount = doc.total, note = doc.month_status })
   row({ section = "total", key = "bill", amount = doc.bill_total })
+  row({ section = "total", key = "attributed", amount = doc.attributed })
+  row({ section = "total", key = "unattributed", amount = doc.unattributed_total })
   for _, g in ipairs({ "account", "business_unit", "environment", "cost_center", "employee" }) do
     for _, x in ipairs(doc.groups[g] or {}) do
       row({ section = "group", group = g, key = x.key, amount = x.amount, compare = x.compare })
@@ -219,7 +250,12 @@ function M.write(run, doc)
         note = ("%s x (1 + %d)"):format(doc.model.price, doc.model.employees_with_workspace) })
   row({ section = "model", key = "actual workspaces", amount = doc.model.actual_workspace_total })
   for _, x in ipairs(doc.changes and doc.changes.groups or {}) do
-    row({ section = "change", group = x.group, key = x.key, amount = x.to, compare = x.from, note = x.delta })
+    row({ section = "change", group = x.group, key = x.key, amount = x.to, compare = x.from, change = num(x.delta) })
+  end
+  for _, k in ipairs({ "new", "vanished" }) do
+    for _, x in ipairs(doc.changes and doc.changes[k] or {}) do
+      row({ section = k, group = "resource", key = x.resource, amount = x.amount })
+    end
   end
   assert(w:close())
   assert(tc.write_file(out .. "/" .. base .. ".html", require("tcrun.cost_html").render(doc)))
@@ -233,8 +269,11 @@ function M.write(run, doc)
 end
 
 function M.screen(doc)
-  io.stdout:write(("cost %s: %s CNY (bill %s)%s\n"):format(doc.month, doc.total, doc.bill_total,
+  io.stdout:write(("cost %s%s: %s CNY (bill %s)%s\n"):format(doc.month,
+    doc.month_status == "closed" and "" or " (in progress: to date)", doc.total, doc.bill_total,
     doc.total == doc.bill_total and "" or "  NOT RECONCILED"))
+  io.stdout:write(("  attributed %s + unattributed %s = %s\n"):format(doc.attributed, doc.unattributed_total,
+                                                                     doc.total))
   for _, g in ipairs({ "business_unit", "environment" }) do
     for _, x in ipairs(doc.groups[g] or {}) do
       io.stdout:write(("  %-14s %-20s %12s\n"):format(g, tc.printable(x.key), x.amount))

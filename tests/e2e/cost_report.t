@@ -58,6 +58,8 @@ with Sandbox("--async-delay-ms", "100") as sb:
     month = datetime.fromtimestamp(sb.now(), CST).strftime("%Y-%m")
     r = run("cost_report.lua", "--month", month, "--allocation-tags", "--out", os.path.join(tmp, "early"))
     t.like(r.err, "cost-allocation tags", "--allocation-tags makes tcrun's tags cost-allocation tags")
+    t.like(r.err, "is not over yet (China time): these are figures to date",
+           "a month not over is said to be figures to date")
     keys = {x["TagKey"] for x in sb.call("billing", "DescribeTagList", {"Offset": 0, "Limit": 1000})["Data"]
             if x["Status"] == 1}
     t.ok({"owner", "owner-uin", "business-unit", "cost-center", "environment"} <= keys, "all five", keys)
@@ -115,6 +117,14 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.eq([x["resource"] for x in doc["unattributed"]], [stray], "the server of nobody's is unattributed, by id")
     t.eq(sorted(x["key"] for x in doc["leavers"]), sorted(["david.chen", "=SUM(A1:A9)"]),
          "a leaver's spend is attributed to them and marked")
+    t.eq(sorted(x["key"] for x in doc["groups"]["employee"] if x["leaver"]), sorted(["david.chen", "=SUM(A1:A9)"]),
+         "and marked so in the employee group")
+    t.eq(str(Decimal(doc["attributed"]) + Decimal(doc["unattributed_total"])), doc["total"],
+         "attributed + unattributed = total")
+    r2 = run("cost_report.lua", "--month", "2999-01", "--out", os.path.join(tmp, "future"))
+    t.eq(r2.rc, 2, "a month that has not begun: exit 2")
+    r2 = run("cost_report.lua", "--month", month, "--compare", month, "--out", os.path.join(tmp, "same"))
+    t.eq(r2.rc, 2, "--compare must be an earlier month")
     n = sum(1 for p in people.values() if p["workspace"] == "yes")
     t.eq((doc["model"]["employees_with_workspace"], doc["model"]["model_total"]),
          (n, str((Decimal("19.90") * (1 + n)).quantize(CENT))), "the seed's model: 19.90 x (1 + N)")
