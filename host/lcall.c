@@ -434,7 +434,6 @@ static int gate_call(lua_State *L, struct call *c, enum phase phase,
                      const char *action)
 {
 	struct account *a = c->acct;
-	const char *region = c->rt->region[0] ? c->rt->region : "ap-guangzhou";
 
 	c->phase = phase;
 	lua_pushvalue(L, lua_upvalueindex(1));
@@ -442,9 +441,8 @@ static int gate_call(lua_State *L, struct call *c, enum phase phase,
 	lua_pushliteral(L, "sts");
 	lua_pushstring(L, action);
 	lua_newtable(L);
-	lua_createtable(L, 0, 3);
-	lua_pushstring(L, region);
-	lua_setfield(L, -2, "region");
+	/* No region: sts takes the run's, which is never empty. */
+	lua_createtable(L, 0, 2);
 	if (phase == P_ASSUME) {
 		/* Signed with the run's credentials (the default account). */
 		lua_pushfstring(L, "qcs::cam::uin/%s:roleName/%s", a->uin,

@@ -303,8 +303,7 @@ end
 -- (GetCallerIdentity, by the host).  A wrong account raises with exit 2.
 function M:enter(s)
   local acct = spoke_account(self.cfg, s)
-  local ok, e = pcall(tc.call, "sts", "GetCallerIdentity", {},
-                      { account = acct, region = tc.region ~= "" and tc.region or "ap-guangzhou" })
+  local ok, e = pcall(tc.call, "sts", "GetCallerIdentity", {}, { account = acct })
   if not ok then
     if type(e) == "table" and e.code == "ClientError.WrongAccount" then tc.config_error(e.message) end
     error(e, 0)

@@ -173,10 +173,9 @@ end
 -- { roles = "dev:developer;..." } (what they could assume).
 function M.roles(accts, key, e)
   -- A new key may take a moment to be known everywhere.
-  local region = tc.region ~= "" and tc.region or "ap-guangzhou"
   api.wait("the temporary key of " .. e.username, function()
     local ok, r = pcall(tc.call, "sts", "GetCallerIdentity", {},
-                        { credential = key.credential, region = region })
+                        { credential = key.credential })
     if ok then return true end
     if not api.is_code(r, "AuthFailure.SecretIdNotFound") then error(r, 0) end
   end, 60)
@@ -189,7 +188,7 @@ function M.roles(accts, key, e)
       local ok, r = pcall(tc.call, "sts", "AssumeRole",
         { RoleArn = ("qcs::cam::uin/%s:roleName/%s"):format(s.uin, accts.role_name(role)),
           RoleSessionName = "tcrun-verify", DurationSeconds = 900 },
-        { credential = key.credential, region = region, retries = 1 })
+        { credential = key.credential, retries = 1 })
       if ok then
         got[#got + 1] = name
         if not want[name] then
@@ -198,7 +197,7 @@ function M.roles(accts, key, e)
           local cred = { id = r.Credentials.TmpSecretId, key = r.Credentials.TmpSecretKey,
                          token = r.Credentials.Token }
           local works, werr = pcall(tc.call, "lighthouse", "DescribeInstances", { Limit = 1 },
-                                    { credential = cred, region = region })
+                                    { credential = cred })
           if not works then wrong[#wrong + 1] = ("%s cannot do its work: %s"):format(name, tostring(werr)) end
           local more, merr = pcall(tc.call, "cam", "ListUsers", {}, { credential = cred, retries = 0 })
           if more then

@@ -54,7 +54,7 @@ local function user_identity(t)
   -- A new key may take a moment to be known.
   api.wait("the probe's key", function()
     local ok, r = pcall(tc.call, "sts", "GetCallerIdentity", {},
-                        { credential = credential, region = tc.region ~= "" and tc.region or "ap-guangzhou" })
+                        { credential = credential })
     if ok then return true end
     if not api.is_code(r, "AuthFailure.SecretIdNotFound") then error(r, 0) end
   end, 60)

@@ -75,19 +75,6 @@ function M.read_accepted(path, now)
   return out
 end
 
--- The regions the declared business units use for a setting, sorted.
-local function regions(run, key)
-  local set = { [run.units.defaults[key]] = true }
-  for _, name in ipairs(run.units:declared()) do
-    local s = run.units:get(name)
-    if s then set[s[key]] = true end
-  end
-  local out = {}
-  for r in pairs(set) do out[#out + 1] = r end
-  table.sort(out)
-  return out
-end
-
 -- tcrun's workspaces: CloudBase environments and Lighthouse servers, in
 -- every region a unit uses, with their owners.
 local WORKSPACE_KINDS = {
@@ -115,7 +102,7 @@ local function who(e, detail)
 end
 
 local function audit(snap, acct, opts)
-  local o = { region = tc.region ~= "" and tc.region or "ap-guangzhou", account = acct }
+  local o = { account = acct }
   local start, stop = opts.now - opts.since_days * 86400, opts.now + 60
   local denied, writes = {}, {}
   local function add(t, name, e)
@@ -176,7 +163,7 @@ function M.read_world(run, opts)
   end
   for _, k in ipairs(WORKSPACE_KINDS) do
     local kind, key, read, id = table.unpack(k)
-    for _, r in ipairs(regions(run, key)) do
+    for _, r in ipairs(run.units:regions(key)) do
       for uin, list in pairs(read(r)) do
         for _, x in ipairs(list) do
           world.workspaces[#world.workspaces + 1] = { kind = kind, id = x[id], region = r,

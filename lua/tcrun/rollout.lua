@@ -137,18 +137,11 @@ end
 function M.workspace_targets(run, only)
   local out, problems = {}, {}
   local owner = run.owner_uin
-  local regions = { env_region = {}, server_region = {} }
-  for _, name in ipairs(run.units:declared()) do
-    local s = run.units:get(name)
-    if s then regions.env_region[s.env_region] = true; regions.server_region[s.server_region] = true end
-  end
-  regions.env_region[run.units.defaults.env_region] = true
-  regions.server_region[run.units.defaults.server_region] = true
   local envs, servers = {}, {}
-  for r in pairs(regions.env_region) do
+  for _, r in ipairs(run.units:regions("env_region")) do
     for uin, list in pairs(api.managed_envs(r)) do envs[uin] = { list[1], r } end
   end
-  for r in pairs(regions.server_region) do
+  for _, r in ipairs(run.units:regions("server_region")) do
     for uin, list in pairs(api.managed_instances(r)) do servers[uin] = { list[1], r } end
   end
   local users = api.users_by_name()

@@ -316,6 +316,20 @@ function M.open(dirs)
   return setmetatable({ dirs = dirs, defaults = defaults, cache = {} }, M)
 end
 
+-- The values of a region setting (env_region, server_region) across the
+-- defaults and every declared unit, sorted: where tcrun's workspaces can be.
+function M:regions(key)
+  local set = { [self.defaults[key]] = true }
+  for _, name in ipairs(self:declared()) do
+    local s = self:get(name)
+    if s then set[s[key]] = true end
+  end
+  local out = {}
+  for r in pairs(set) do out[#out + 1] = r end
+  table.sort(out)
+  return out
+end
+
 -- The names of the declared units, sorted.
 function M:declared()
   local seen, out = {}, {}
