@@ -55,7 +55,9 @@ if not run then return code end
 local o = run.opts
 local PREFIX = "tcrun-bg-"
 
-local function say(fmt, ...) io.stdout:write(fmt:format(...), "\n") end
+-- One line on stdout, terminal-safe: names and documents come from the
+-- API (a live policy, a holder's name).
+local function say(fmt, ...) io.stdout:write(tc.printable(fmt:format(...)), "\n") end
 
 -- Every break-glass grant: { id, name, description, ends, holders }.
 local function grants()
@@ -84,7 +86,7 @@ if cmd == "list" then
           or #g.holders == 0 and "revoked" or "active",
         g.name, g.ends and os.date("!%Y-%m-%dT%H:%M:%SZ", g.ends) or "?",
         #g.holders > 0 and table.concat(g.holders, ", ") or "nobody",
-        tc.printable(g.description or ""))
+        g.description or "")
   end
   return 0
 end

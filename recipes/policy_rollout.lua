@@ -82,7 +82,9 @@ if #problems > 0 then
   return 2
 end
 
-local function say(fmt, ...) io.stdout:write(fmt:format(...), "\n") end
+-- One line on stdout, terminal-safe: names and documents come from the
+-- API (a live policy, a holder's name).
+local function say(fmt, ...) io.stdout:write(tc.printable(fmt:format(...)), "\n") end
 
 -- The live checks of the policies a stage changed: the probe identities
 -- made, CAM given time to apply the change, then each policy's intents
