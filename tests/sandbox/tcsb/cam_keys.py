@@ -7,6 +7,15 @@ CreateAccessKey.  An Inactive key is refused at authentication
 be Inactive first (unconfirmed for the real API).  Checked against
 qcs::cam::uin/OWNER:uin/TARGETUIN.
 
+Errors, from the SDK's lists for these four actions (tencentcloud-sdk-go
+cam/v20190116 client.go): a TargetUin that is no user of the account
+InvalidParameter.UserNotExist (authorization first, as for every
+resource-level action); an AccessKeyId that exists but belongs to another
+user than TargetUin (the caller when TargetUin is absent)
+OperationDenied.UinNotMatch; an AccessKeyId the account does not have
+ResourceNotFound.SecretNotExist; a sub-user acting on the root's keys
+OperationDenied.SubUin.
+
 Last use: every call signed with a permanent key records its time
 (record_use).  GetSecurityLastUsed shows it with CAM's documented one-day
 lag: a use is visible from the next China-time day on, so the answer is the
@@ -79,7 +88,7 @@ def _target(ctx):
         ctx.authorize(user_res(ctx, uin))
         return uin
     ctx.authorize(user_res(ctx, uin))
-    u = by_uin(ctx.data, uin)
+    u = by_uin(ctx.data, uin, "InvalidParameter.UserNotExist")
     ctx.touch("cam:user", u["Name"])
     return uin
 
@@ -91,9 +100,12 @@ def _keys(ctx, uin):
 
 def _find(ctx, uin):
     k = ctx.data["keys"].get(ctx.p["AccessKeyId"])
-    if k is None or k["uin"] != uin:
+    if k is None:
         raise ApiError("ResourceNotFound.SecretNotExist",
                        "the key %s does not exist" % ctx.p["AccessKeyId"])
+    if k["uin"] != uin:
+        raise ApiError("OperationDenied.UinNotMatch",
+                       "the key %s does not belong to the user %s" % (ctx.p["AccessKeyId"], uin))
     return k
 
 
