@@ -337,7 +337,7 @@ function M:longest_session()
     for _, role in ipairs(roster.ROLES) do
       local ok, r = pcall(tc.call, "cam", "GetRole", { RoleName = M.role_name(role) },
                           { account = s.account })
-      if not ok and not api.is_code(r, "ResourceNotFound") then error(r, 0) end
+      if not ok and not api.is_code(r, "InvalidParameter.RoleNotExist") then error(r, 0) end
       local d = ok and r.RoleInfo and r.RoleInfo.SessionDuration or 0
       if d > most then most, where = d, s.env .. ":" .. M.role_name(role) end
     end

@@ -229,7 +229,7 @@ function M.roles(ctx, s)
     local info
     if not s.pending then
       local ok, got = pcall(tc.call, "cam", "GetRole", { RoleName = name }, o)
-      if not ok and not api.is_code(got, "ResourceNotFound") then error(got, 0) end
+      if not ok and not api.is_code(got, "InvalidParameter.RoleNotExist") then error(got, 0) end
       info = ok and got.RoleInfo
     end
     local function changed(w) if word ~= "created" then word = ctx.plan:outcome(w) end end

@@ -5,7 +5,8 @@ per-action lists in client.go) and the action docs.
 
 Key actions on a user that does not exist (InvalidParameter.UserNotExist),
 on another user's key (OperationDenied.UinNotMatch) and on no key
-(ResourceNotFound.SecretNotExist)."""
+(ResourceNotFound.SecretNotExist); every role action on a missing role
+(InvalidParameter.RoleNotExist), as CloudAudit records it."""
 import json
 import os
 import sys
@@ -19,7 +20,7 @@ from tc3client import error_code  # noqa: E402
 
 OK = "(success)"
 DENIED = "AuthFailure.UnauthorizedOperation"
-t = Tap(10)
+t = Tap(19)
 
 
 def code(f):
@@ -60,5 +61,26 @@ with Sandbox(state=False) as sb:
          "ResourceNotFound.SecretNotExist", "a key the account does not have: ResourceNotFound.SecretNotExist")
     t.eq(code(lambda: cam("DeleteAccessKey", {"AccessKeyId": bob["SecretId"], "TargetUin": bob["Uin"]})), OK,
          "bob's key with bob's TargetUin is deleted")
+
+    # -- role actions on a missing role ----------------------------------------
+    NR = "InvalidParameter.RoleNotExist"
+    trust = doc({"effect": "allow", "action": "name/sts:AssumeRole",
+                 "principal": {"qcs": ["qcs::cam::uin/%d:root" % sb.owner_uin]}})
+    for a, p in (("GetRole", {"RoleName": "nope"}), ("GetRole", {"RoleId": "4611686018427387999"}),
+                 ("DeleteRole", {"RoleName": "nope"}),
+                 ("UpdateAssumeRolePolicy", {"RoleName": "nope", "PolicyDocument": trust}),
+                 ("UpdateRoleSessionDuration", {"RoleName": "nope", "SessionDuration": 3600}),
+                 ("AttachRolePolicy", {"PolicyName": "ReadOnlyAccess", "AttachRoleName": "nope"}),
+                 ("DetachRolePolicy", {"PolicyName": "ReadOnlyAccess", "DetachRoleName": "nope"}),
+                 ("ListAttachedRolePolicies", {"RoleName": "nope", "Page": 1, "Rp": 20})):
+        by = "RoleId" if "RoleId" in p else "name"
+        t.eq(code(lambda: cam(a, p)), NR, "%s of a missing role (by %s): %s" % (a, by, NR))
+
+    def events(code_):
+        return sb.call("cloudaudit", "LookUpEvents", {
+            "StartTime": int(sb.now()) - 600, "EndTime": int(sb.now()) + 600, "MaxResults": 50,
+            "LookupAttributes": [{"AttributeKey": "ApiErrorCode", "AttributeValue": code_}]})["Events"]
+    t.ok(len(events(NR)) == 8 and not events("ResourceNotFound.RoleNotExist"),
+         "CloudAudit records the real code (ApiErrorCode %s), never ResourceNotFound.RoleNotExist" % NR)
 
 sys.exit(t.done())

@@ -5,6 +5,14 @@ AttachRolePolicy, DetachRolePolicy, ListAttachedRolePolicies.
 RoleId is a string (19 digits, as in the real API).  The trust policy needs a
 principal; sts.AssumeRole checks the caller against it.  Role tags live in
 the Tag store under qcs::cam::uin/OWNER:roleName/NAME.  Operation-level.
+
+A role that does not exist: InvalidParameter.RoleNotExist, the code the
+SDK lists for GetRole, DeleteRole, UpdateAssumeRolePolicy,
+UpdateRoleSessionDuration, AttachRolePolicy and DetachRolePolicy
+(tencentcloud-sdk-go cam/v20190116 client.go; CAM has no
+ResourceNotFound.RoleNotExist).  ListAttachedRolePolicies lists only
+InternalError.SystemError and InvalidParameter.ParamError; it answers
+InvalidParameter.RoleNotExist too (guessed).
 """
 from . import policy, propagation, util
 from .cam_policies import get_any
@@ -19,14 +27,14 @@ def role_res(ctx, name):
     return ctx.res("cam", "", "roleName/%s" % name)
 
 
-def find_role(ctx, role_id=None, name=None, code="ResourceNotFound.RoleNotExist"):
+def find_role(ctx, role_id=None, name=None):
     for r in ctx.data["roles"].values():
         if (role_id and r["RoleId"] == role_id) or (name and r["RoleName"] == name):
             ctx.touch("cam:role", r["RoleName"])
             return r
     if not role_id and not name:
         raise ApiError("MissingParameter", "RoleId or RoleName is required")
-    raise ApiError(code, "the role %s does not exist" % (role_id or name))
+    raise ApiError("InvalidParameter.RoleNotExist", "the role %s does not exist" % (role_id or name))
 
 
 def trust_statements(text):
@@ -132,8 +140,7 @@ def _policy_id(ctx):
 @action("cam")
 def AttachRolePolicy(ctx):
     pid = _policy_id(ctx)
-    r = find_role(ctx, ctx.p.get("AttachRoleId"), ctx.p.get("AttachRoleName"),
-                  "InvalidParameter.RoleNotExist")
+    r = find_role(ctx, ctx.p.get("AttachRoleId"), ctx.p.get("AttachRoleName"))
     if pid not in r["policies"] and len(r["policies"]) >= 200:
         raise ApiError("InvalidParameter.AttachmentFull", "at most 200 policies per role")
     if pid not in r["policies"]:
@@ -145,8 +152,7 @@ def AttachRolePolicy(ctx):
 @action("cam")
 def DetachRolePolicy(ctx):
     pid = _policy_id(ctx)
-    r = find_role(ctx, ctx.p.get("DetachRoleId"), ctx.p.get("DetachRoleName"),
-                  "InvalidParameter.RoleNotExist")
+    r = find_role(ctx, ctx.p.get("DetachRoleId"), ctx.p.get("DetachRoleName"))
     if r["policies"].pop(pid, None) is not None:
         propagation.detached(ctx, "role", r["RoleId"], pid)
     return {}
