@@ -6,7 +6,11 @@ per-action lists in client.go) and the action docs.
 Key actions on a user that does not exist (InvalidParameter.UserNotExist),
 on another user's key (OperationDenied.UinNotMatch) and on no key
 (ResourceNotFound.SecretNotExist); every role action on a missing role
-(InvalidParameter.RoleNotExist), as CloudAudit records it."""
+(InvalidParameter.RoleNotExist), as CloudAudit records it; a bad group
+name (InvalidParameter.ParamError); and the three group limits exactly
+at their edges: 300 groups (InvalidParameter.GroupFull), 100 users per
+group (InvalidParameter.GroupUserFull), 10 groups per user
+(InvalidParameter.UserGroupFull)."""
 import json
 import os
 import sys
@@ -20,7 +24,7 @@ from tc3client import error_code  # noqa: E402
 
 OK = "(success)"
 DENIED = "AuthFailure.UnauthorizedOperation"
-t = Tap(19)
+t = Tap(40)
 
 
 def code(f):
@@ -83,4 +87,59 @@ with Sandbox(state=False) as sb:
     t.ok(len(events(NR)) == 8 and not events("ResourceNotFound.RoleNotExist"),
          "CloudAudit records the real code (ApiErrorCode %s), never ResourceNotFound.RoleNotExist" % NR)
 
+    # -- group names -------------------------------------------------------------
+    t.eq(code(lambda: cam("CreateGroup", {"GroupName": "bad name"})), "InvalidParameter.ParamError",
+         "CreateGroup with a space in the name: InvalidParameter.ParamError")
+    t.eq(code(lambda: cam("CreateGroup", {"GroupName": "g" * 65})), "InvalidParameter.ParamError",
+         "CreateGroup with a 65-character name: InvalidParameter.ParamError")
+    g = cam("CreateGroup", {"GroupName": "g" * 64})["GroupId"]
+    t.eq(code(lambda: cam("UpdateGroup", {"GroupId": g, "GroupName": "bad/name"})), "InvalidParameter.ParamError",
+         "UpdateGroup to a bad name: InvalidParameter.ParamError")
+    cam("DeleteGroup", {"GroupId": g})
+
+# -- the group limits, exactly at their edges ---------------------------------
+with Sandbox(state=False) as sb:
+    cam = lambda a, p=None: sb.call("cam", a, p)  # noqa: E731
+    gids = [cam("CreateGroup", {"GroupName": "g%03d" % i})["GroupId"] for i in range(300)]
+    t.eq(cam("GetAccountSummary")["Group"], 300, "300 groups are created")
+    t.eq(code(lambda: cam("CreateGroup", {"GroupName": "g300"})), "InvalidParameter.GroupFull",
+         "the 301st CreateGroup: InvalidParameter.GroupFull")
+    t.eq(cam("ListGroups", {"Keyword": "g300"})["TotalNum"], 0, "... and makes no group")
+    cam("DeleteGroup", {"GroupId": gids.pop()})
+    t.eq(code(lambda: cam("CreateGroup", {"GroupName": "g300"})), OK, "after deleting one, one more fits")
+
+    users = [cam("AddUser", {"Name": "u%03d" % i})["Uin"] for i in range(102)]
+    full = gids[0]
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": full, "Uin": u} for u in users[:100]]})), OK,
+         "100 users join one group in one call")
+    t.eq(cam("GetGroup", {"GroupId": full})["GroupNum"], 100, "... GetGroup counts 100")
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": full, "Uin": users[100]}]})),
+         "InvalidParameter.GroupUserFull", "the 101st user: InvalidParameter.GroupUserFull")
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": full, "Uin": users[5]}]})), OK,
+         "adding a member again to the full group succeeds (nothing to add)")
+    t.eq(cam("ListUsersForGroup", {"GroupId": full, "Rp": 200})["TotalNum"], 100, "... still 100 members")
+
+    busy = users[101]
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": gid, "Uin": busy} for gid in gids[1:11]]})),
+         OK, "one user joins 10 groups")
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": gids[11], "Uin": busy}]})),
+         "InvalidParameter.UserGroupFull", "an 11th group: InvalidParameter.UserGroupFull")
+    t.eq(cam("ListGroupsForUser", {"SubUin": busy})["TotalNum"], 10, "... ListGroupsForUser shows 10")
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": full, "Uin": busy}]})),
+         "InvalidParameter.GroupUserFull", "a user in 10 groups into a full group: GroupUserFull is answered")
+
+    # A batch: items before the one over a limit stay added (guessed).
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": gids[12], "Uin": users[100]},
+                                                      {"GroupId": full, "Uin": users[100]}]})),
+         "InvalidParameter.GroupUserFull", "a batch whose second item is over the limit is refused")
+    t.eq(cam("GetGroup", {"GroupId": gids[12]})["GroupNum"], 1, "... and its first item stays added")
+
+    cam("RemoveUserFromGroup", {"Info": [{"GroupId": full, "Uin": users[0]}]})
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": full, "Uin": users[100]}]})), OK,
+         "after one member leaves, the 101st user fits")
+    cam("RemoveUserFromGroup", {"Info": [{"GroupId": gids[1], "Uin": busy}]})
+    t.eq(code(lambda: cam("AddUserToGroup", {"Info": [{"GroupId": gids[11], "Uin": busy}]})), OK,
+         "after leaving one group, the user may join another")
+    cam("DeleteUser", {"Name": "u001"})
+    t.eq(cam("GetGroup", {"GroupId": full})["GroupNum"], 99, "a deleted user leaves its groups, freeing a place")
 sys.exit(t.done())

@@ -1,7 +1,25 @@
 """CAM user groups: CreateGroup, GetGroup, ListGroups, UpdateGroup,
 DeleteGroup, AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser,
-ListUsersForGroup.  Limits: 300 groups, 100 users per group, 10 groups per
-user.  All operation-level (resource "*").
+ListUsersForGroup.  All operation-level (resource "*").
+
+Limits (the fact sheet's CAM use limits) and their codes (the SDK's errors
+and the actions' lists, tencentcloud-sdk-go cam/v20190116):
+  - 300 groups per account: the 301st CreateGroup gets
+    InvalidParameter.GroupFull (用户组数量达到上限);
+  - 100 users per group: AddUserToGroup of a 101st user gets
+    InvalidParameter.GroupUserFull (用户组中的子用户数量达到上限);
+  - 10 groups per user: AddUserToGroup into an 11th group gets
+    InvalidParameter.UserGroupFull (子用户加入的用户组数量达到上限).
+Adding a user already in the group counts nothing and succeeds.  When
+both of the last two hold, GroupUserFull is answered (the order is
+guessed).  AddUserToGroup resolves every Info item first (an unknown
+group or user changes nothing), then adds them in order: items before
+the one over a limit stay added (guessed; a client that copes with this
+copes with an all-or-nothing CAM too).
+A group name that breaks the rules (1-64 characters from letters, digits
+and +=,.@_-, guessed) gets InvalidParameter.ParamError, the only
+parameter code in CreateGroup's and UpdateGroup's lists (CAM has no
+InvalidParameter.GroupNameError).
 """
 from . import propagation, util
 from .cam_users import by_uid, by_uin
@@ -36,7 +54,7 @@ def members(data, g):
 
 
 def check_group_name(name):
-    util.check_name(name, "group name", "InvalidParameter.GroupNameError", 64,
+    util.check_name(name, "group name", "InvalidParameter.ParamError", 64,
                     r"\w+=,.@-")
 
 
