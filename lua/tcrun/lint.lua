@@ -63,6 +63,10 @@ end
 -- Services CAM policies name that have no API 3.0 client in the SDK.
 M.EXTRA_RESOURCE_SERVICES = { cos = true }
 
+-- CAM actions that are no API method but that a documented API checks:
+-- DeleteUser with Force=1 needs cam:DeleteApiKey (the DeleteUser doc).
+M.EXTRA_ACTIONS = { cam = { "DeleteApiKey" } }
+
 local ARRAY_MT = getmetatable(json.array())
 local function is_array(v) return type(v) == "table" and getmetatable(v) == ARRAY_MT end
 local function is_object(v) return type(v) == "table" and getmetatable(v) ~= ARRAY_MT end
@@ -103,6 +107,9 @@ local function load_catalogue()
     services[#services + 1] = svc
   end
   table.sort(services)
+  for svc, list in pairs(M.EXTRA_ACTIONS) do
+    for _, a in ipairs(list) do sets[svc][a] = true end
+  end
 end
 
 -- Whether the catalogue has service:action (no wildcards).

@@ -61,6 +61,8 @@ for _, a in ipairs({ "cam:ListUsers", "cam:CreatePolicyVersion", "sts:AssumeRole
   t.ok(lint.known_action(svc, act), "catalogue has " .. a)
 end
 t.ok(not lint.known_action("cam", "RemoveUserFromGroups"), "catalogue lacks cam:RemoveUserFromGroups (fact sheet §6.1)")
+t.ok(lint.known_action("cam", "DeleteApiKey") and check(doc({ stmt({ action = { "cam:DeleteApiKey" } }) })) == "",
+     "cam:DeleteApiKey (DeleteUser Force=1 checks it; no API method) is known")
 
 ---------------------------------------------------------------------------
 -- 2. The document: JSON, version, statement, element names, size.

@@ -7,7 +7,8 @@ Key actions on a user that does not exist (InvalidParameter.UserNotExist),
 on another user's key (OperationDenied.UinNotMatch) and on no key
 (ResourceNotFound.SecretNotExist); every role action on a missing role
 (InvalidParameter.RoleNotExist), as CloudAudit records it; a bad group
-name (InvalidParameter.ParamError); and the three group limits exactly
+name (InvalidParameter.ParamError); DeleteUser Force=1 and cam:DeleteApiKey
+(UnauthorizedOperation.DeleteApiKey); and the three group limits exactly
 at their edges: 300 groups (InvalidParameter.GroupFull), 100 users per
 group (InvalidParameter.GroupUserFull), 10 groups per user
 (InvalidParameter.UserGroupFull)."""
@@ -24,7 +25,7 @@ from tc3client import error_code  # noqa: E402
 
 OK = "(success)"
 DENIED = "AuthFailure.UnauthorizedOperation"
-t = Tap(40)
+t = Tap(51)
 
 
 def code(f):
@@ -96,6 +97,47 @@ with Sandbox(state=False) as sb:
     t.eq(code(lambda: cam("UpdateGroup", {"GroupId": g, "GroupName": "bad/name"})), "InvalidParameter.ParamError",
          "UpdateGroup to a bad name: InvalidParameter.ParamError")
     cam("DeleteGroup", {"GroupId": g})
+
+    # -- DeleteUser Force=1 needs cam:DeleteApiKey --------------------------------
+    dora = cam("AddUser", {"Name": "dora", "UseApi": 1})
+    as_dora = lambda a, p: sb.call("cam", a, p, dora["SecretId"], dora["SecretKey"])  # noqa: E731
+    carl = cam("AddUser", {"Name": "carl", "UseApi": 1})
+    erin = cam("AddUser", {"Name": "erin"})
+    only_delete = cam("CreatePolicy", {"PolicyName": "del-users", "PolicyDocument": doc(
+        {"effect": "allow", "action": "cam:DeleteUser", "resource": "*"})})["PolicyId"]
+    cam("AttachUserPolicy", {"PolicyId": only_delete, "AttachUin": dora["Uin"]})
+    t.eq(code(lambda: as_dora("DeleteUser", {"Name": "carl"})), "OperationDenied.HaveKeys",
+         "DeleteUser of a user with a key, no Force: OperationDenied.HaveKeys")
+    t.eq(code(lambda: as_dora("DeleteUser", {"Name": "carl", "Force": 1})), "UnauthorizedOperation.DeleteApiKey",
+         "Force=1 with cam:DeleteUser but not cam:DeleteApiKey: UnauthorizedOperation.DeleteApiKey")
+    t.ok(code(lambda: cam("GetUser", {"Name": "carl"})) == OK
+         and len(cam("ListAccessKeys", {"TargetUin": carl["Uin"]})["AccessKeys"]) == 1,
+         "... and neither the user nor the key is deleted")
+    t.eq(code(lambda: as_dora("DeleteUser", {"Name": "erin", "Force": 1})), OK,
+         "Force=1 on a user without keys needs only cam:DeleteUser")
+    keys_pol = cam("CreatePolicy", {"PolicyName": "del-keys", "PolicyDocument": doc(
+        {"effect": "allow", "action": "cam:DeleteApiKey", "resource": "*"})})
+    t.ok("PolicyId" in keys_pol, "CreatePolicy accepts the documented action cam:DeleteApiKey")
+    t.eq(code(lambda: cam("CreatePolicy", {"PolicyName": "x", "PolicyDocument": doc(
+        {"effect": "allow", "action": "cam:DeleteApiKeys", "resource": "*"})})),
+         "InvalidParameter.ActionNotExist", "... and still refuses a CAM action nobody documents")
+    cam("AttachUserPolicy", {"PolicyId": keys_pol["PolicyId"], "AttachUin": dora["Uin"]})
+    cam("DetachUserPolicy", {"PolicyId": only_delete, "DetachUin": dora["Uin"]})
+    t.eq(code(lambda: as_dora("DeleteUser", {"Name": "carl", "Force": 1})), DENIED,
+         "cam:DeleteApiKey without cam:DeleteUser: AuthFailure.UnauthorizedOperation")
+    cam("AttachUserPolicy", {"PolicyId": only_delete, "AttachUin": dora["Uin"]})
+    t.eq(code(lambda: as_dora("DeleteUser", {"Name": "carl", "Force": 1})), OK,
+         "with cam:DeleteUser and cam:DeleteApiKey, Force=1 deletes")
+    t.ok(code(lambda: cam("GetUser", {"Name": "carl"})) == "ResourceNotFound.UserNotExist"
+         and code(lambda: sb.call("cam", "GetUserAppId", {}, carl["SecretId"], carl["SecretKey"]))
+         == "AuthFailure.SecretIdNotFound",
+         "... the user and its key are gone")
+    deny_keys = cam("CreatePolicy", {"PolicyName": "no-del-keys", "PolicyDocument": doc(
+        {"effect": "deny", "action": "cam:DeleteApiKey", "resource": "*"})})["PolicyId"]
+    cam("AttachUserPolicy", {"PolicyId": deny_keys, "AttachUin": dora["Uin"]})
+    t.eq(code(lambda: as_dora("DeleteUser", {"Name": "ann", "Force": 1})), "UnauthorizedOperation.DeleteApiKey",
+         "an explicit deny of cam:DeleteApiKey refuses Force=1")
+    t.eq(code(lambda: cam("DeleteUser", {"Name": "ann", "Force": 1})), OK, "the root key may always use Force=1")
 
 # -- the group limits, exactly at their edges ---------------------------------
 with Sandbox(state=False) as sb:

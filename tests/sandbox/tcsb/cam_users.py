@@ -173,6 +173,12 @@ def DeleteUser(ctx):
         raise ApiError("OperationDenied.HaveKeys",
                        "the sub-user %s still has %d API keys; delete them first or use Force=1"
                        % (u["Name"], len(keys)))
+    # Force=1 deletes the keys first, which needs cam:DeleteApiKey (the
+    # DeleteUser doc); without it nothing is deleted.  Checked against the
+    # user's resource, like cam:DeleteUser (guessed).
+    if keys and not ctx.allowed(user_res(ctx, u["Uin"]), "cam:DeleteApiKey"):
+        raise ApiError("UnauthorizedOperation.DeleteApiKey",
+                       "deleting the API keys of %s needs cam:DeleteApiKey" % u["Name"])
     for k in keys:
         del d["keys"][k]
     for k in [k for k, v in d["tmpkeys"].items() if v.get("sub_uin") == u["Uin"]]:

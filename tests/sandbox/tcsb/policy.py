@@ -188,13 +188,21 @@ _CATALOGUE = None
 ACTIONS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "actions.json")
 
 
+# CAM actions that are no API method but that a documented API checks:
+# DeleteUser with Force=1 needs cam:DeleteApiKey (the DeleteUser doc).
+EXTRA_ACTIONS = {"cam": ["DeleteApiKey"]}
+
+
 def catalogue():
     """{service: [action, ...]} of the SDK (actions.json, written by
-    sdkmodels.py --write)."""
+    sdkmodels.py --write), plus EXTRA_ACTIONS."""
     global _CATALOGUE
     if _CATALOGUE is None:
         with open(ACTIONS_PATH, encoding="utf-8") as f:
-            _CATALOGUE = json.load(f)
+            cat = json.load(f)
+        for svc, names in EXTRA_ACTIONS.items():
+            cat[svc] = sorted(set(cat.get(svc, [])) | set(names))
+        _CATALOGUE = cat
     return _CATALOGUE
 
 
