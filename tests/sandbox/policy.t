@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """policy.t: CAM policy enforcement for sub-user and STS keys: wildcards,
-six-segment resources, explicit deny, resource-tag and time conditions,
+six-segment resources (empty service, region and account segments),
+explicit deny, resource-tag and time conditions,
 group policies, preset policies, list filtering, STS sessions."""
 import json
 import os
@@ -37,6 +38,21 @@ CASES = [
     ("empty region in policy matches any region", [{"effect": "allow", "action": "*", "resource": "qcs::tcb::uin/1:env/a-1"}],
      "tcb:ModifyEnv", R1, {}, True),
     ("other account", [{"effect": "allow", "action": "*", "resource": "qcs::tcb:ap-shanghai:uin/2:env/*"}],
+     "tcb:ModifyEnv", R1, {}, False),
+    # The CAM resource doc: an empty account segment is the policy owner's
+    # account (uin/1 here), an empty service segment every service.
+    ("empty account in policy: the owner's account", [{"effect": "allow", "action": "*",
+                                                       "resource": "qcs::tcb:ap-shanghai::env/*"}],
+     "tcb:ModifyEnv", R1, {}, True),
+    ("empty account in policy: not another account", [{"effect": "allow", "action": "*",
+                                                       "resource": "qcs::tcb:ap-shanghai::env/*"}],
+     "tcb:ModifyEnv", "qcs::tcb:ap-shanghai:uin/2:env/a-1", {}, False),
+    ("empty service in policy: every service", [{"effect": "allow", "action": "*",
+                                                 "resource": "qcs:::ap-shanghai:uin/1:*"}],
+     "lighthouse:StopInstances", "qcs::lighthouse:ap-shanghai:uin/1:instance/lhins-1", {}, True),
+    ("empty service, region and account", [{"effect": "allow", "action": "*", "resource": "qcs:::::env/a-1"}],
+     "tcb:ModifyEnv", R1, {}, True),
+    ("empty service, other resource path", [{"effect": "allow", "action": "*", "resource": "qcs:::::env/a-2"}],
      "tcb:ModifyEnv", R1, {}, False),
     ("explicit deny wins", [{"effect": "allow", "action": "*", "resource": "*"},
                             {"effect": "deny", "action": "tcb:ModifyEnv", "resource": R1}],
@@ -118,10 +134,11 @@ COND_CASES = [
                                        "ip_equal": {"qcs:ip": ["192.168.0.0/16"]}}, {}, False),
 ]
 
-t = Tap(len(CASES) + len(COND_CASES) + 12)
+t = Tap(len(CASES) + len(COND_CASES) + 14)
 for name, stmts, act, res, tags, want in CASES:
     parsed = policy.parse_document(doc(*stmts))
-    env = {"resource_tags": tags, "request_tags": None, "current_time": "2026-06-01T00:00:00Z", "ip": "127.0.0.1"}
+    env = {"resource_tags": tags, "request_tags": None, "current_time": "2026-06-01T00:00:00Z", "ip": "127.0.0.1",
+           "owner_uin": 1}
     t.eq(policy.evaluate([parsed], act, res, env), want, "evaluate: " + name)
 for name, cond, ctx, want in COND_CASES:
     parsed = policy.parse_document(doc({"effect": "allow", "action": "*", "resource": "*", "condition": cond}))
@@ -173,6 +190,16 @@ with Sandbox("--async-delay-ms", "50") as sb:
     sb.call("cam", "AttachUserPolicy", {"PolicyId": tagged["PolicyId"], "AttachUin": u["Uin"]})
     listed = as_pat("tcb", "DescribeEnvs", region="ap-shanghai")["EnvList"]
     t.eq([e["EnvId"] for e in listed], envs[:1], "DescribeEnvs lists only environments whose tag matches the condition")
+    sb.call("cam", "DetachUserPolicy", {"PolicyId": tagged["PolicyId"], "DetachUin": u["Uin"]})
+    for name, res in (("an empty account segment (the owner's)", "qcs::tcb:ap-shanghai::env/*"),
+                      ("an empty service segment (every service)", "qcs:::ap-shanghai:uin/%d:env/*" % O)):
+        pid = sb.call("cam", "CreatePolicy", {"PolicyName": "blank-%d" % len(res), "PolicyDocument": doc(
+            {"effect": "allow", "action": "tcb:DescribeEnvs", "resource": res})})["PolicyId"]
+        sb.call("cam", "AttachUserPolicy", {"PolicyId": pid, "AttachUin": u["Uin"]})
+        listed = as_pat("tcb", "DescribeEnvs", region="ap-shanghai")["EnvList"]
+        t.eq(sorted(e["EnvId"] for e in listed), sorted(envs), "a live policy with %s covers the account's environments"
+             % name)
+        sb.call("cam", "DetachUserPolicy", {"PolicyId": pid, "DetachUin": u["Uin"]})
 
     trust = doc({"effect": "allow", "action": "name/sts:AssumeRole",
                  "principal": {"qcs": ["qcs::cam::uin/%d:root" % O]}})

@@ -23,7 +23,7 @@ from tap import Tap  # noqa: E402
 import tc3client  # noqa: E402
 from tc3client import error_code as code  # noqa: E402
 
-t = Tap(51)
+t = Tap(52)
 CST = timezone(timedelta(hours=8))
 CST_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 FLAGS = ["Phone", "Token", "Stoken", "Wechat", "Custom", "Mail", "U2FToken", "Passkey"]
@@ -211,7 +211,11 @@ with Sandbox(members=["dev"]) as sb:
          "add_audit_event(account=member) is in that member's log")
     t.eq(len(look([("ResourceName", "x")])["Events"]), 0, "... and not in the hub's")
 
-    # documented attribute keys only
+    # documented attribute keys only (the SDK's LookupAttribute.AttributeKey)
+    documented = ("RequestId", "EventName", "ActionType", "PrincipalId", "ResourceId", "ResourceName",
+                  "AccessKeyId", "SensitiveAction", "ApiErrorCode", "CamErrorCode", "SourceIPAddress", "Tags")
+    t.eq([k for k in documented if code(lambda: look([(k, "x")])) != "ok"], [],
+         "every documented AttributeKey is accepted (%d keys)" % len(documented))
     for k in ("Username", "ResourceType", "EventSource", "ReadOnly"):
         t.eq(code(lambda: look([(k, "x")])), "InvalidParameterValue.attributeKey",
              "AttributeKey %s (not in the SDK's documented set) is refused" % k)
