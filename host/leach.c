@@ -1,5 +1,5 @@
 /*
- * leach.c: tc.each and tc.sleep (see leach.h).
+ * leach.c: tc.each, tc.sleep and tc.event (see leach.h).
  *
  * tc.each runs fn(row, i) for every row of a sequence, each in its own
  * task, at most `parallel` at once, and waits for all of them.  A row that
@@ -8,6 +8,7 @@
  * there across the yield), with one slot per row in flight; rows, fn and
  * the failures table are anchored by registry references.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -18,6 +19,7 @@
 #include "sched.h"
 
 #define EACH_TYPE "tcrun.each"
+#define EVENT_TYPE "tcrun.event"
 
 static int default_parallel = 8;
 
@@ -207,11 +209,102 @@ int leach_each(lua_State *L)
 	return lua_yieldk(L, 0, (lua_KContext)e, each_k);
 }
 
+/*
+ * tc.event(): a place tasks wait until another task signals it.  The
+ * tasks waiting are kept in an array; a waiting task's stack holds the
+ * event (it is the yielding call's first argument), so the event lives
+ * as long as anyone waits on it.  Signal wakes every waiter and empties
+ * the array, so a waiter is woken exactly once per wait.  There is no
+ * timeout: whoever makes a task wait must make sure someone signals (a
+ * task left waiting with nothing in flight is reported by the loop).
+ */
+struct event {
+	struct task **waiting;
+	size_t n, cap;
+};
+
+static int event_gc(lua_State *L)
+{
+	struct event *ev = luaL_checkudata(L, 1, EVENT_TYPE);
+
+	free(ev->waiting);
+	ev->waiting = NULL;
+	ev->n = ev->cap = 0;
+	return 0;
+}
+
+/* tc.event() -> an event with :wait() and :signal(). */
+int leach_event(lua_State *L)
+{
+	struct event *ev = lua_newuserdatauv(L, sizeof *ev, 0);
+
+	memset(ev, 0, sizeof *ev);
+	luaL_setmetatable(L, EVENT_TYPE);
+	return 1;
+}
+
+static int event_wait_k(lua_State *L, int status, lua_KContext ctx)
+{
+	(void)L;
+	(void)status;
+	(void)ctx;
+	return 0;
+}
+
+/* ev:wait(): waits until the next ev:signal(). */
+static int event_wait(lua_State *L)
+{
+	struct event *ev = luaL_checkudata(L, 1, EVENT_TYPE);
+	struct task *t = sched_current(L);
+
+	if (!t || !lua_isyieldable(L))
+		return luaL_error(L, "event:wait must run in the script's "
+		                  "main chunk or a tc.each row");
+	if (ev->n == ev->cap) {
+		size_t cap = ev->cap ? ev->cap * 2 : 16;
+		struct task **w = realloc(ev->waiting, cap * sizeof *w);
+
+		if (!w)
+			return luaL_error(L, "out of memory");
+		ev->waiting = w;
+		ev->cap = cap;
+	}
+	ev->waiting[ev->n++] = t;
+	sched_wait(t);
+	return lua_yieldk(L, 0, 0, event_wait_k);
+}
+
+/* ev:signal(): wakes every task waiting on ev; returns how many. */
+static int event_signal(lua_State *L)
+{
+	struct event *ev = luaL_checkudata(L, 1, EVENT_TYPE);
+	size_t n = ev->n;
+
+	ev->n = 0;
+	for (size_t i = 0; i < n; i++)
+		sched_wake(ev->waiting[i]);
+	lua_pushinteger(L, (lua_Integer)n);
+	return 1;
+}
+
 void leach_init(lua_State *L)
 {
+	static const luaL_Reg event_methods[] = {
+		{ "wait", event_wait },
+		{ "signal", event_signal },
+		{ NULL, NULL },
+	};
+
 	if (luaL_newmetatable(L, EACH_TYPE)) {
 		lua_pushcfunction(L, each_gc);
 		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
+	if (luaL_newmetatable(L, EVENT_TYPE)) {
+		lua_pushcfunction(L, event_gc);
+		lua_setfield(L, -2, "__gc");
+		luaL_newlib(L, event_methods);
+		lua_setfield(L, -2, "__index");
 	}
 	lua_pop(L, 1);
 }

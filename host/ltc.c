@@ -1,7 +1,7 @@
 /*
  * ltc.c: the tc module (see ltc.h): its table around the runtime it
  * shares (runtime.c), and the small functions.  tc.call lives in lcall.c,
- * its errors in lerror.c, tc.each and tc.sleep in leach.c, tc.password in
+ * its errors in lerror.c, tc.each, tc.sleep and tc.event in leach.c, tc.password in
  * lsecret.c.
  */
 #include <dirent.h>
@@ -282,6 +282,7 @@ static const luaL_Reg funcs[] = {
 	{ "call", lcall_call },
 	{ "each", leach_each },
 	{ "sleep", leach_sleep },
+	{ "event", leach_event },
 	{ "password", lsecret_password },
 	{ "is_write", lcall_is_write },
 	{ "is_transient", lerror_is_transient },

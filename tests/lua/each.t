@@ -77,6 +77,34 @@ t.raises(function() tc.each({ 1 }, function() end, { paralel = 2 }) end,
          "bad option 'paralel'", "unknown tc.each option is named")
 t.raises(function() table.sort({ 3, 2, 1 }, function(a, b) tc.sleep(0) return a < b end) end,
          "must run in the script's main chunk", "tc.sleep in a sort comparator is refused")
+-- tc.event: waiters sleep until a signal wakes them all, once each
+local ev = tc.event()
+local woke, signalled = {}, nil
+tc.each({ 1, 2, 3, "signal" }, function(x)
+  if x == "signal" then
+    tc.sleep(0.02)
+    signalled = ev:signal()
+    tc.sleep(0.02)
+    t.is(ev:signal(), 0, "a second signal finds nobody waiting")
+  else
+    ev:wait()
+    woke[#woke + 1] = x
+  end
+end, { parallel = 4 })
+t.is(signalled, 3, "signal wakes the three waiters")
+t.is(#woke, 3, "each woke exactly once")
+local ev2, log = tc.event(), {}
+tc.each({ "a", "b" }, function(x)
+  if x == "a" then
+    for _ = 1, 3 do ev2:wait(); log[#log + 1] = "a" end
+  else
+    for _ = 1, 3 do tc.sleep(0.01); log[#log + 1] = "s"; ev2:signal() end
+  end
+end, { parallel = 2 })
+t.is(table.concat(log), "sasasa", "an event serves wait after wait")
+t.raises(function() local co = coroutine.wrap(function() tc.event():wait() end) co() end,
+         "event:wait must run", "waiting outside a task is refused")
+
 t.raises(function() tc.call("cam", "ListUsers", {}, { retires = 3 }) end,
          "bad option 'retires' to 'call'", "a typo in tc.call options fails loudly")
 t.raises(function() tc.call("CAM", "ListUsers") end, "service name", "bad service name")
