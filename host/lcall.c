@@ -410,6 +410,8 @@ static int finish(lua_State *L, struct call *c)
 			return proceed(L, c);
 		}
 		klass = retry_class_of_code(code);
+		ratelimit_answered(c->rt->rl, c->service, c->action,
+		                   klass == RETRY_THROTTLED);
 		if (can_retry && retry_allowed(klass, c->o.idempotent)) {
 			snprintf(why, sizeof why, "%s", code);
 			return backoff(L, c, why);
@@ -417,6 +419,7 @@ static int finish(lua_State *L, struct call *c)
 		return fail(L, c, klass, code, str_member(error, "Message"),
 		            rid);
 	}
+	ratelimit_answered(c->rt->rl, c->service, c->action, 0);
 	journal_call(c, "ok", NULL, NULL, rid);
 	sched_on_abandon(c->task, NULL, NULL);
 	ljson_push_hiding(L, resp);

@@ -3,8 +3,10 @@
  *
  * Each action gets a rate in calls per second: a built-in table of the
  * limits Tencent Cloud documents below or above the usual 20/s, else the
- * default.  Calls are spaced evenly (1/rate apart), so no one-second window
- * ever holds more than rate calls.  Pure: the caller passes the clock.
+ * default.  Calls are spaced evenly, a margin more than 1/rate apart (2%
+ * to 20%, learnt from the throttles the server answers), so no one-second
+ * window ever holds more than rate calls, even as the server sees them
+ * with some jitter.  Pure: the caller passes the clock and the answers.
  */
 #ifndef TCRUN_RATELIMIT_H
 #define TCRUN_RATELIMIT_H
@@ -28,5 +30,15 @@ double ratelimit_rate(struct ratelimit *rl, const char *service,
  * and returns how many ms the caller must wait before sending it. */
 double ratelimit_reserve(struct ratelimit *rl, const char *service,
                          const char *action, double now_ms);
+
+/* Tells the limiter how a call of the action was answered: throttled
+ * (RequestLimitExceeded) widens the action's margin, a run of other
+ * answers narrows it again. */
+void ratelimit_answered(struct ratelimit *rl, const char *service,
+                        const char *action, int throttled);
+
+/* The spacing in force between calls of an action, in ms (0 = none). */
+double ratelimit_spacing_ms(struct ratelimit *rl, const char *service,
+                            const char *action);
 
 #endif

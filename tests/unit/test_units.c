@@ -2,8 +2,8 @@
  * test_units: the host's small plain-C units, table-driven: UTF-8
  * validation (utf8.c), terminal-safe text (printable.c), --endpoint parsing and the loopback check
  * (endpoint.c), what tcrun knows of services (services.c), retry classes
- * and backoff (retry.c), journal lines (journal.c) and atomic files
- * (fsutil.c).
+ * and backoff (retry.c), rate-limit spacing and its margin (ratelimit.c),
+ * journal lines (journal.c) and atomic files (fsutil.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "printable.h"
 #include "json.h"
+#include "ratelimit.h"
 #include "retry.h"
 #include "services.h"
 #include "tap.h"
@@ -213,6 +214,51 @@ static void test_retry(void)
 	   "retry: backoff doubles from 0.5 s to 20 s, jitter 50-100 %%");
 }
 
+static int near(double a, double b)
+{
+	return a - b < 1e-6 && b - a < 1e-6;
+}
+
+static void test_ratelimit(void)
+{
+	struct ratelimit *rl = ratelimit_new(20);
+	const char *s = "lighthouse", *a = "CreateInstances";
+	int i;
+
+	ok(near(ratelimit_spacing_ms(rl, s, a), 204),
+	   "CreateInstances at 5/s: 204 ms apart (a 2%% margin)");
+	ok(near(ratelimit_reserve(rl, s, a, 1000), 0) &&
+	   near(ratelimit_reserve(rl, s, a, 1000), 204) &&
+	   near(ratelimit_reserve(rl, s, a, 1100), 308),
+	   "reserve: the first at once, then one slot after another");
+	ratelimit_answered(rl, s, a, 1);
+	ok(near(ratelimit_spacing_ms(rl, s, a), 206),
+	   "a throttle widens the margin by a step (206 ms)");
+	for (i = 0; i < 49; i++)
+		ratelimit_answered(rl, s, a, 0);
+	ok(near(ratelimit_spacing_ms(rl, s, a), 206),
+	   "49 calm answers leave it");
+	ratelimit_answered(rl, s, a, 0);
+	ok(near(ratelimit_spacing_ms(rl, s, a), 205),
+	   "the 50th narrows it by half a step");
+	for (i = 0; i < 100; i++)
+		ratelimit_answered(rl, s, a, 1);
+	ok(near(ratelimit_spacing_ms(rl, s, a), 240),
+	   "throttle after throttle: never more than 20%% (240 ms)");
+	for (i = 0; i < 100000; i++)
+		ratelimit_answered(rl, s, a, 0);
+	ok(near(ratelimit_spacing_ms(rl, s, a), 204),
+	   "calm for long: back to 2%%, never less");
+	ok(near(ratelimit_spacing_ms(rl, "cam", "GetUser"), 51),
+	   "another action keeps its own margin (20/s: 51 ms)");
+	ratelimit_set(rl, "cam", "GetUser", 0);
+	ratelimit_answered(rl, "cam", "GetUser", 1);
+	ok(near(ratelimit_spacing_ms(rl, "cam", "GetUser"), 0) &&
+	   near(ratelimit_reserve(rl, "cam", "GetUser", 5), 0),
+	   "an unlimited action stays unlimited");
+	ratelimit_free(rl);
+}
+
 static void test_journal(void)
 {
 	struct json_buf b = { 0 };
@@ -345,6 +391,7 @@ int main(void)
 	test_endpoint();
 	test_services();
 	test_retry();
+	test_ratelimit();
 	test_journal();
 	test_atomic();
 	return tap_done();
