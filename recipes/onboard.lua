@@ -7,6 +7,7 @@
 -- personal policy limiting them to both.  Idempotent and resumable: it
 -- reads first and writes only what is missing.  With tcrun --dry-run it
 -- prints every write it would make and makes none.
+local api = require "tcrun.api"
 local recipe = require "tcrun.recipe"
 local steps = require "tcrun.onboarding"
 
@@ -18,21 +19,29 @@ local run, code = recipe.start(arg, {
   usage = "tcrun [--dry-run] onboard.lua ROSTER [--out DIR]" })
 if not run then return code end
 
--- 2. Read the account once; make the role groups the roster needs.
+-- 2. Read the account once; make the role groups the roster needs, in
+--    shards of CAM's 100 members.
 local ctx = steps.read_account(run)
-steps.groups(ctx, steps.group_names(run.rows))
+steps.groups(ctx, run.rows)
 
 -- 3. Every employee, concurrently; one failure does not stop the others.
+--    Within one, each step starts once what it needs exists: the server
+--    (the slowest write, 5 a second) right after the user.
 run:each(function(e, unit, step)
   local user = step("user", steps.user, ctx, e, unit)
   step("user", steps.hook, unit, "after_user", e, steps.workspace_api(ctx, e, unit))
-  step("groups", steps.membership, ctx, e, unit, user)
-  step("mfa", steps.mfa, ctx, e, user)
+  local env, server
+  api.together(
+    function()
+      step("groups", steps.membership, ctx, e, unit, user)
+      step("mfa", steps.mfa, ctx, e, user)
+    end,
+    e.workspace and function() env = step("environment", steps.environment, ctx, e, unit, user) end,
+    e.workspace and function() server = step("server", steps.server, ctx, e, unit, user) end)
   if not e.workspace then return end
-  local env = step("environment", steps.environment, ctx, e, unit, user)
-  local server = step("server", steps.server, ctx, e, unit, user)
-  step("policy", steps.workspace_policy, ctx, e, unit, user, env, server)
-  step("assistant", steps.assistant, ctx, e, unit, env, server)
+  api.together(
+    function() step("policy", steps.workspace_policy, ctx, e, unit, user, env, server) end,
+    function() step("assistant", steps.assistant, ctx, e, unit, env, server) end)
   step("assistant", steps.hook, unit, "after_workspace", e,
        steps.workspace_api(ctx, e, unit, env, server))
 end)

@@ -65,6 +65,24 @@ function M.offset_pages(service, action, params, field, total_field, limit, opts
   return items
 end
 
+-- fn(item) for every item, each in its own task (up to --parallel at
+-- once); raises the first failure once all have ended.
+function M.all(items, fn)
+  local _, failures = tc.each(items, fn, { quiet = true })
+  if #failures > 0 then error(failures[1].error, 0) end
+end
+
+-- Runs the functions given (nil ones skipped) side by side and waits for
+-- all of them; raises the first failure once all have ended.
+function M.together(...)
+  local fns = {}
+  for i = 1, select("#", ...) do
+    local f = select(i, ...)
+    if f then fns[#fns + 1] = f end
+  end
+  M.all(fns, function(f) f() end)
+end
+
 -- Calls check() until it returns a value, first at once, then after 0.25 s,
 -- 0.5 s, 1 s, ... up to every `every` seconds (default 5), for at most
 -- `timeout` seconds; raises "timed out ... waiting for <what>" after that.
@@ -178,26 +196,6 @@ local HEADING = { STOPPING = "STOPPED", PENDING = "RUNNING", STARTING = "RUNNING
                   REBOOTING = "RUNNING", TERMINATING = "TERMINATED" }
 function M.heading(state)
   return HEADING[state] or state
-end
-
-local function settled(i)
-  return i.LatestOperationState ~= "OPERATING" and not HEADING[i.InstanceState]
-end
-
--- The state a Lighthouse instance settles in (no operation running, not
--- in a passing state): at once when inst, the instance as last read (nil:
--- read it now), has settled; else after waiting through plan (plan.lua),
--- so that a dry run takes where it is heading instead.  "TERMINATED" once
--- it is gone.
-function M.settle(plan, id, region, inst)
-  inst = inst or M.instance(id, region)
-  if not inst then return "TERMINATED" end
-  if settled(inst) then return inst.InstanceState end
-  return plan:wait("server " .. id .. " to settle", function()
-    local i = M.instance(id, region)
-    if not i then return "TERMINATED" end
-    if settled(i) then return i.InstanceState end
-  end, 1800, 2) or M.heading(inst.InstanceState)
 end
 
 function M.instance(id, region)

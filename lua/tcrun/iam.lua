@@ -70,10 +70,7 @@ end
 
 -- Runs fn(item) for each item, tc.parallel at a time; raises the first
 -- failure (a review that could not read something must not report).
-local function each(items, fn)
-  local _, failures = tc.each(items, fn, { quiet = true })
-  if #failures > 0 then error(failures[1].error, 0) end
-end
+local each = api.all
 
 -- The account's picture.  opts: name, uin, account (tc.account or nil),
 -- mfa (function(user) -> whether to read its MFA settings), keys_used

@@ -5,16 +5,18 @@
 -- The contract (recipe.lua): a step takes (ctx, employee, unit, what the
 -- earlier steps made...) and returns a word for the summary ("created",
 -- "updated", "exists", "planned") and a table of what it made:
---   user         -> { uin }
+--   user         -> { uin, fresh }
 --   environment  -> { env_id, env_region }
---   server       -> { instance_id, server_region }
+--   server       -> { instance_id, server_region, fresh }
+-- (fresh: made by this run, so it has nothing yet and need not be read).
 -- It never writes into the employee.  Writes go through ctx.plan, which
 -- alone knows about dry runs: under one, a write returns nil and what it
 -- would have made is a planned id (plan.planned).
 --
 -- ctx (read_account): plan, ledger, home (tc.home), passwords (filled by
 -- user, written by deliver_passwords), and the account read once: owner_uin,
--- users, groups, policies, envs and instances (per region, by owner UIN).
+-- users, groups, policies, envs and instances (per region, by owner UIN);
+-- after groups(), roles and member_of (who is in which role group shard).
 local tc = require "tc"
 local api = require "tcrun.api"
 local base64 = require "tcrun.base64"
@@ -23,8 +25,10 @@ local json = require "tcrun.json"
 local ledger = require "tcrun.ledger"
 local plan = require "tcrun.plan"
 local policy = require "tcrun.policy"
+local rolegroups = require "tcrun.rolegroups"
 local roster = require "tcrun.roster"
 local units = require "tcrun.units"
+local watch = require "tcrun.watch"
 
 local M = {}
 
@@ -48,19 +52,6 @@ local function create(ctx, who, service, action, params, opts, find)
     if attempt == 5 or not tc.is_transient(r) then error(r, 0) end
     tc.sleep(0.5 * 2 ^ (attempt - 1))
   end
-end
-
--- The role groups the rows need, "<environment>-<role>", sorted.
-function M.group_names(rows)
-  local seen, names = {}, {}
-  for _, row in ipairs(rows) do
-    for _, env in ipairs(row.employee.environments) do
-      local g = env .. "-" .. row.employee.role
-      if not seen[g] then seen[g] = true; names[#names + 1] = g end
-    end
-  end
-  table.sort(names)
-  return names
 end
 
 -- Reads, once, everything the steps look things up in: ctx.  The ledger
@@ -181,28 +172,133 @@ local function group_policy(ctx, env, role)
   return assert(policy.render(policy.path("role-" .. role .. ".json"), { environment = env }))
 end
 
--- Role groups: "<environment>-<role>" with their policy attached.  Runs
--- once, before the employees, for the groups they need.
-function M.groups(ctx, names)
-  local who = "(groups)"
-  for _, name in ipairs(names) do
-    local env, role = name:match("^(%w+)%-(%w+)$")
-    local doc = group_policy(ctx, env, role)
-    local pid = ensure_policy(ctx, who, "tcrun-" .. name, doc,
-                              ("tcrun role %s on %s"):format(role, env))
-    local g = ctx.groups[name]
-    if not g then
-      local r = create(ctx, who, "cam", "CreateGroup",
-        { GroupName = name, Remark = ("tcrun: %s on %s"):format(role, env) }, nil,
-        function() return api.groups_by_name()[name] end)
-      g = { GroupId = r and r.GroupId or planned("group " .. name), GroupName = name }
-      ctx.groups[name] = g
-    end
-    if not attached("ListAttachedGroupPolicies", { TargetGroupId = g.GroupId })[pid] then
-      ctx.plan:write(who, "cam", "AttachGroupPolicy", { PolicyId = pid, AttachGroupId = g.GroupId },
-                     { note = ("policy tcrun-%s to group %s"):format(name, name) })
+-- The numbers of r's shards, in order.
+local function numbers(r)
+  local out = {}
+  for n in pairs(r.shards) do out[#out + 1] = n end
+  table.sort(out)
+  return out
+end
+
+-- The role group base's entry in ctx.roles: its shards by number, each
+-- { GroupId, GroupName, count } (count: members, as read or placed).
+local function role_of(ctx, base)
+  local r = ctx.roles[base]
+  if not r then
+    r = { shards = {} }
+    ctx.roles[base] = r
+  end
+  return r
+end
+
+-- Reads who is in every role group shard of the account (rolegroups.lua):
+-- ctx.roles, and ctx.member_of, username -> the shards they are in.
+local function read_roles(ctx)
+  ctx.roles, ctx.member_of = {}, {}
+  local shards = {}
+  for name, g in pairs(ctx.groups) do
+    local base, _, _, n = rolegroups.parse(name)
+    if base then shards[#shards + 1] = { base = base, n = n, group = g } end
+  end
+  api.all(shards, function(x)
+    x.users = api.cam_pages("ListUsersForGroup", { GroupId = x.group.GroupId }, "UserInfo")
+  end)
+  for _, x in ipairs(shards) do
+    role_of(ctx, x.base).shards[x.n] = { GroupId = x.group.GroupId, GroupName = x.group.GroupName,
+                                         count = #x.users }
+    for _, u in ipairs(x.users) do
+      local m = ctx.member_of[u.Name] or {}
+      ctx.member_of[u.Name] = m
+      m[#m + 1] = { base = x.base, n = x.n, GroupId = x.group.GroupId, GroupName = x.group.GroupName }
     end
   end
+  for _, m in pairs(ctx.member_of) do
+    table.sort(m, function(a, b) return a.base < b.base or (a.base == b.base and a.n < b.n) end)
+  end
+end
+
+-- The numbers of the shards base needs made so that `places` more people
+-- fit: the lowest numbers not taken.
+local function new_shards(r, places)
+  local free = 0
+  for _, s in pairs(r.shards) do free = free + math.max(0, rolegroups.PER_GROUP - s.count) end
+  local out, n = {}, 1
+  for _ = 1, math.ceil(math.max(0, places - free) / rolegroups.PER_GROUP) do
+    while r.shards[n] do n = n + 1 end
+    out[#out + 1] = n
+    n = n + 1
+  end
+  return out
+end
+
+-- Role groups: for every role group the rows need, its policy, and shards
+-- enough for everyone not yet in one, each with the policy attached.
+-- Runs once, before the employees; refuses (exit 2, nothing written) a
+-- roster that would take the account past CAM's 300 groups.
+function M.groups(ctx, rows)
+  local who = "(groups)"
+  read_roles(ctx)
+  local places, bases = {}, {}
+  for _, row in ipairs(rows) do
+    local e = row.employee
+    local has = {}
+    for _, m in ipairs(ctx.member_of[e.username] or {}) do has[m.base] = true end
+    for _, base in ipairs(rolegroups.wanted(e)) do
+      if not places[base] then places[base] = 0; bases[#bases + 1] = base end
+      if not has[base] then places[base] = places[base] + 1 end
+    end
+  end
+  table.sort(bases)
+  local make, total, count = {}, 0, 0
+  for _, base in ipairs(bases) do
+    make[base] = new_shards(role_of(ctx, base), places[base])
+    total = total + #make[base]
+  end
+  for _ in pairs(ctx.groups) do count = count + 1 end
+  if count + total > rolegroups.PER_ACCOUNT then
+    tc.config_error(("the roster needs %d more CAM groups (role groups of %d people each), but "
+      .. "the account has %d of CAM's %d: delete unused groups, or onboard part of the roster")
+      :format(total, rolegroups.PER_GROUP, count, rolegroups.PER_ACCOUNT))
+  end
+  api.all(bases, function(base)
+    local env, role = base:match("^(%l+)%-(%l+)$")
+    local pname = "tcrun-" .. base
+    local pid = ensure_policy(ctx, who, pname, group_policy(ctx, env, role),
+                              ("tcrun role %s on %s"):format(role, env))
+    local r = ctx.roles[base]
+    for _, n in ipairs(make[base]) do
+      local name = rolegroups.shard(base, n)
+      local res, found = create(ctx, who, "cam", "CreateGroup",
+        { GroupName = name, Remark = ("tcrun: %s on %s"):format(role, env) }, nil,
+        function() return api.groups_by_name()[name] end)
+      r.shards[n] = { GroupId = res and res.GroupId or planned("group " .. name), GroupName = name,
+                      count = 0, fresh = not found }
+      ctx.groups[name] = r.shards[n]
+    end
+    for _, n in ipairs(numbers(r)) do
+      local g = r.shards[n]
+      if g.fresh or not attached("ListAttachedGroupPolicies", { TargetGroupId = g.GroupId })[pid] then
+        ctx.plan:write(who, "cam", "AttachGroupPolicy", { PolicyId = pid, AttachGroupId = g.GroupId },
+                       { note = ("policy %s to group %s"):format(pname, g.GroupName) })
+      end
+    end
+  end)
+end
+
+-- A place for one more member in role group base: the first shard with
+-- room, counted at once (no call in between, so two rows never take the
+-- last place twice).
+local function place(ctx, base)
+  local r = ctx.roles[base]
+  local ns = numbers(r)
+  for _, n in ipairs(ns) do
+    local s = r.shards[n]
+    if s.count < rolegroups.PER_GROUP then
+      s.count = s.count + 1
+      return s
+    end
+  end
+  error(("role group %s is full (%d shards of %d)"):format(base, #ns, rolegroups.PER_GROUP), 0)
 end
 
 local function phone(e, unit)
@@ -254,7 +350,7 @@ function M.user(ctx, e, unit)
       ctx.passwords[#ctx.passwords + 1] = { username = e.username, email = e.email, uin = r.Uin,
                                             password = pw }
     end
-    return "created", { uin = r.Uin }
+    return "created", { uin = r.Uin, fresh = not found }
   end
   if u.ConsoleLogin == 0 then
     -- Offboarded (console off, keys inactive): adding groups and policies
@@ -290,7 +386,7 @@ local MFA_METHODS = { "Phone", "Token", "Stoken", "Wechat", "Custom", "Mail", "U
 
 function M.mfa(ctx, e, user)
   if not roster.needs_mfa(e) then return nil end
-  if not is_planned(user.uin) then
+  if not (is_planned(user.uin) or user.fresh) then
     local f = tc.call("cam", "DescribeSafeAuthFlagColl", { SubUin = user.uin }).LoginFlag or {}
     for _, k in ipairs(MFA_METHODS) do
       if f[k] == 1 then return "exists" end
@@ -302,35 +398,38 @@ function M.mfa(ctx, e, user)
   return ctx.plan:outcome("required")
 end
 
--- Membership of exactly the "<environment>-<role>" groups the roster
--- gives: missing ones are joined, and role groups of the unit's
--- environments and roles that the roster no longer gives are left (a
--- demotion takes access away).  Other groups are not tcrun's business.
+-- Membership of exactly the role groups the roster gives, one shard each
+-- (rolegroups.lua): a missing one is joined in the first shard with room;
+-- role groups of the unit's environments and roles that the roster no
+-- longer gives are left (a demotion takes access away), and so is any
+-- second shard of one role group.  Who is where was read once, before the
+-- employees (groups()).  Other groups are not tcrun's business.
 function M.membership(ctx, e, unit, user)
-  local want, have = {}, {}
-  for _, env in ipairs(e.environments) do want[env .. "-" .. e.role] = true end
-  local managed = {}
+  local managed, want = {}, {}
   for _, env in ipairs(unit.environments) do
-    for _, role in ipairs(unit.roles) do managed[env .. "-" .. role] = true end
+    for _, role in ipairs(unit.roles) do managed[rolegroups.base(env, role)] = true end
   end
-  if not is_planned(user.uin) then
-    for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")) do
-      have[g.GroupName] = g.GroupId
+  for _, base in ipairs(rolegroups.wanted(e)) do want[base] = true end
+  local have, leave = {}, {}
+  for _, m in ipairs(not user.fresh and ctx.member_of[e.username] or {}) do
+    if have[m.base] or not want[m.base] then
+      if managed[m.base] then leave[#leave + 1] = m end
+    else
+      have[m.base] = m
     end
   end
-  local add, remove, added, removed = {}, {}, {}, {}
-  for _, env in ipairs(e.environments) do
-    local name = env .. "-" .. e.role
-    if not have[name] then
-      add[#add + 1] = { GroupId = ctx.groups[name].GroupId, Uin = user.uin }
-      added[#added + 1] = name
+  local add, added, remove, removed = {}, {}, {}, {}
+  for _, base in ipairs(rolegroups.wanted(e)) do
+    if not have[base] then
+      local s = place(ctx, base)
+      add[#add + 1] = { GroupId = s.GroupId, Uin = user.uin }
+      added[#added + 1] = s.GroupName
     end
   end
-  for name in pairs(have) do
-    if managed[name] and not want[name] then removed[#removed + 1] = name end
+  for _, m in ipairs(leave) do
+    remove[#remove + 1] = { GroupId = m.GroupId, Uin = user.uin }
+    removed[#removed + 1] = m.GroupName
   end
-  table.sort(removed)
-  for _, name in ipairs(removed) do remove[#remove + 1] = { GroupId = have[name], Uin = user.uin } end
   -- The plan names the groups; the call has only their ids.
   if #add > 0 then
     ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add },
@@ -380,10 +479,9 @@ function M.environment(ctx, e, unit, user)
     end
   end
   if env.Status ~= "NORMAL" then
-    ctx.plan:wait("environment " .. env.EnvId, function()
-      local now = api.env(env.EnvId, region)
+    ctx.plan:watch(watch.envs(region), env.EnvId, function(now)
       return now and now.Status == "NORMAL" or nil
-    end, 1800, 2)
+    end, 1800, "environment " .. env.EnvId)
   end
   return result, { env_id = env.EnvId, env_region = region }
 end
@@ -394,7 +492,7 @@ function M.server(ctx, e, unit, user)
   local inst = api.only(ctx.instances[region][tostring(user.uin)], "servers of " .. e.username)
   local tags = tags_of(e, unit, user.uin)
   local result = "exists"
-  local id
+  local id, fresh
   if not inst then
     local r = ctx.plan:write(e.username, "lighthouse", "CreateInstances", {
       BundleId = unit.bundle_id, BlueprintId = unit.blueprint_id,
@@ -407,11 +505,11 @@ function M.server(ctx, e, unit, user)
       ClientToken = ("tcrun-ws-%s-%s"):format(tostring(user.uin), region),
       Tags = tags }, { region = region })
     if not r then return "planned", { instance_id = planned("server"), server_region = region } end
-    id, result = r.InstanceIdSet[1], "created"
+    id, result, fresh = r.InstanceIdSet[1], "created", true
   else
     id = inst.InstanceId
     check_owner(e, "server", id, inst.Tags)
-    local state = api.settle(ctx.plan, id, region, inst)
+    local state = watch.settle(ctx.plan, id, region, inst)
     if state == "SHUTDOWN" then
       error(("server %s is isolated (SHUTDOWN): offboarded earlier; "
              .. "restore or terminate it first"):format(id), 0)
@@ -430,8 +528,7 @@ function M.server(ctx, e, unit, user)
     end
   end
   local asked = os.time()
-  ctx.plan:wait("server " .. id .. " to run", function()
-    local now = api.instance(id, region)
+  ctx.plan:watch(watch.instances(region), id, function(now)
     if now and now.InstanceState == "LAUNCH_FAILED" then
       error("server " .. id .. " failed to launch", 0)
     end
@@ -442,8 +539,8 @@ function M.server(ctx, e, unit, user)
     end
     return now and now.InstanceState == "RUNNING"
        and now.LatestOperationState ~= "OPERATING" or nil
-  end, 1800, 2)
-  return result, { instance_id = id, server_region = region }
+  end, 1800, "server " .. id .. " to run")
+  return result, { instance_id = id, server_region = region, fresh = fresh }
 end
 
 -- The personal policy: their environment and server, nothing of anyone
@@ -454,7 +551,9 @@ function M.workspace_policy(ctx, e, unit, user, env, server)
     server_region = server.server_region, instance_id = server.instance_id }))
   local pid, result = ensure_policy(ctx, e.username, "tcrun-ws-" .. e.username, doc,
                                     "tcrun workspace of " .. e.username)
-  if not attached("ListAttachedUserPolicies", { TargetUin = user.uin })[pid] then
+  -- A policy or a user made just now is attached to nothing.
+  if result == "created" or user.fresh
+     or not attached("ListAttachedUserPolicies", { TargetUin = user.uin })[pid] then
     ctx.plan:write(e.username, "cam", "AttachUserPolicy", { PolicyId = pid, AttachUin = user.uin })
     if result == "exists" then result = ctx.plan:outcome("updated") end
   end
@@ -519,18 +618,21 @@ local function start_task(ctx, e, unit, server, content)
   return r and r.InvocationId
 end
 
--- Waits for the invocation to end; raises unless it succeeded, with the
--- end of its output.
+-- Task states on the way to an end.
+local UNDER_WAY = { PENDING = 1, DELIVERING = 1, DELIVER_DELAYED = 1, RUNNING = 1, CANCELLING = 1 }
+
+-- Waits for the invocation (one task) to end, watched with everyone
+-- else's; raises unless it succeeded, with the end of its output.
 local function await_task(unit, server, invocation)
-  local final = api.wait("assistant install " .. invocation, function()
+  local status = watch.invocations(server.server_region):wait(invocation, function(inv)
+    local t = inv and (inv.InvocationTaskBasicInfoSet or {})[1]
+    if t and not UNDER_WAY[t.TaskStatus] then return t.TaskStatus end
+  end, unit.assistant_timeout + 120, "assistant install " .. invocation)
+  if status ~= "SUCCESS" then
     local r = tc.call("tat", "DescribeInvocationTasks", {
       Filters = { { Name = "invocation-id", Values = { invocation } } }, HideOutput = false },
       { region = server.server_region })
-    local t = (r.InvocationTaskSet or {})[1]
-    if t and not ({ PENDING = 1, DELIVERING = 1, DELIVER_DELAYED = 1, RUNNING = 1,
-                    CANCELLING = 1 })[t.TaskStatus] then return t end
-  end, unit.assistant_timeout + 120, 3)
-  if final.TaskStatus ~= "SUCCESS" then
+    local final = (r.InvocationTaskSet or {})[1] or { TaskStatus = status }
     local out = final.TaskResult and final.TaskResult.Output
     out = out and base64.decode(out) or ""
     error(("assistant install %s on %s: %s%s"):format(invocation, server.instance_id,
@@ -548,7 +650,9 @@ function M.assistant(ctx, e, unit, env, server)
     return "planned"
   end
   local content = assistant_content(ctx, e, unit, env)
-  local invocation, status = earlier_task(server, content)
+  -- A server made just now has run nothing.
+  local invocation, status
+  if not server.fresh then invocation, status = earlier_task(server, content) end
   if status == "SUCCESS" then return "exists" end
   if not invocation then
     invocation = start_task(ctx, e, unit, server, content)

@@ -73,6 +73,13 @@ function M:wait(what, check, timeout, every)
   return api.wait(what, check, timeout, every)
 end
 
+-- watcher:wait(id, done, timeout, what) (watch.lua) in a real run: done's
+-- first value.  Under a dry run nil at once, without reading.
+function M:watch(watcher, id, done, timeout, what)
+  if self.dry_run then return nil end
+  return watcher:wait(id, done, timeout, what)
+end
+
 -- The word for a step's summary after it wrote: word itself, or "planned"
 -- under a dry run.
 function M:outcome(word)

@@ -43,6 +43,7 @@
 -- about, and start() returns nil and 0 (nothing to do).
 local tc = require "tc"
 local accounts = require "tcrun.accounts"
+local api = require "tcrun.api"
 local args = require "tcrun.args"
 local plan = require "tcrun.plan"
 local progress = require "tcrun.progress"
@@ -185,14 +186,17 @@ function M.start(argv, spec)
   return run
 end
 
--- step(name, fn, ...) for one row: see the top of this file.
+-- step(name, fn, ...) for one row: see the top of this file.  Steps of
+-- one row may run side by side (api.together): those still under way when
+-- the row fails are the ones that failed.
 local function stepper(row)
+  row.running = {}
   return function(name, fn, ...)
-    row.failed_step = name
+    row.running[name] = (row.running[name] or 0) + 1
     local word, made = fn(...)
+    row.running[name] = row.running[name] > 1 and row.running[name] - 1 or nil
     if word ~= nil then row.status[name] = word end
     for k, v in pairs(made or {}) do row.facts[k] = v end
-    row.failed_step = nil
     return made
   end
 end
@@ -214,7 +218,9 @@ function Run:each(fn, rows)
     -- What went wrong, not where in the library it surfaced.
     if type(f.error) == "table" and f.error.where then f.error.where = "" end
     row.error = tc.printable(tostring(f.error))
-    if row.failed_step then row.status[row.failed_step] = "failed" end
+    local failed_steps = api.sorted_keys(row.running)
+    for _, name in ipairs(failed_steps) do row.status[name] = "failed" end
+    row.failed_step = failed_steps[1] and table.concat(failed_steps, ", ")
     bar:step(row.employee.username, false, row.error)
     failed[#failed + 1] = row
     self.failures[#self.failures + 1] = row

@@ -17,7 +17,7 @@ local ev = require "tcrun.cam_eval"
 local iam = require "tcrun.iam"
 local json = require "tcrun.json"
 local policy = require "tcrun.policy"
-local roster = require "tcrun.roster"
+local rolegroups = require "tcrun.rolegroups"
 
 local M = {}
 
@@ -171,18 +171,23 @@ local function expected(rows)
   local out = {}
   for _, row in ipairs(rows) do
     local e, groups = row.employee, {}
-    for _, env in ipairs(e.environments) do groups[env .. "-" .. e.role] = true end
+    for _, base in ipairs(rolegroups.wanted(e)) do groups[base] = true end
     out[e.username] = { e = e, groups = groups, unit = row.unit }
   end
   return out
 end
 
-local ROLE_GROUP = {}
-for _, env in ipairs(roster.ENVIRONMENTS) do
-  for _, role in ipairs(roster.ROLES) do ROLE_GROUP[env .. "-" .. role] = true end
-end
-
 local sorted = api.sorted_keys
+
+-- The role group shards u is in, sorted.
+local function role_groups_of(u)
+  local out = {}
+  for _, g in ipairs(u.groups) do
+    if rolegroups.parse(g) then out[#out + 1] = g end
+  end
+  table.sort(out)
+  return out
+end
 
 function M.findings(world, opts)
   local out = {}
@@ -236,19 +241,26 @@ function M.findings(world, opts)
         end
       end
 
-      -- Role groups against the roster.
+      -- Role groups against the roster: one shard of each role group the
+      -- roster gives (rolegroups.lua), and no other role group.
       if person and is_hub then
-        local have = {}
-        for _, g in ipairs(u.groups) do if ROLE_GROUP[g] then have[g] = true end end
-        local extra, missing = {}, {}
-        for g in pairs(have) do if not person.groups[g] then extra[#extra + 1] = g end end
+        local have, extra, missing = {}, {}, {}
+        for _, g in ipairs(u.groups) do
+          local base = rolegroups.parse(g)
+          if base and (have[base] or not person.groups[base]) then
+            extra[#extra + 1] = g
+          elseif base then
+            have[base] = g
+          end
+        end
         for g in pairs(person.groups) do if not have[g] then missing[#missing + 1] = g end end
         table.sort(extra)
         table.sort(missing)
         if #extra + #missing > 0 then
           add("role-drift", snap, name,
               ("%s is in %s; the roster (%s in %s) gives %s"):format(name,
-                next(have) and table.concat(sorted(have), ", ") or "no role group",
+                (next(have) or #extra > 0) and table.concat(role_groups_of(u), ", ")
+                  or "no role group",
                 person.e.role, table.concat(person.e.environments, ";"),
                 table.concat(sorted(person.groups), ", ")),
               { extra = arr(extra), missing = arr(missing) }, digest(extra, missing))
