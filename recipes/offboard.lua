@@ -4,8 +4,9 @@
 -- login off and access keys deactivated, then policies detached and groups
 -- left (with one account per environment, leaving the groups is what
 -- stops them assuming roles; sessions already issued last until they end,
--- which the run says).  Their workspace is then, by default, stopped and kept, tagged
--- offboarded=<date> and retain-until=<date + N days>; --destroy isolates
+-- which the run says).  Their workspace is then, by default, stopped and
+-- kept, tagged offboarded=<date> and retain-until=<date + N days> (one
+-- Tag API call for both); --destroy isolates
 -- and terminates the server and destroys the environment at once;
 -- --purge-expired destroys retained workspaces past their date;
 -- --delete-user deletes the sub-user at the end (keys first).  Destructive
@@ -39,6 +40,7 @@ run:each(function(e, _, step)
   local found = step("workspace", steps.find_workspace, ctx, e, user)
   step("server", steps.servers, ctx, e, found.workspace, retention)
   step("environment", steps.environments, ctx, e, found.workspace, retention)
+  step("retention", steps.retention_tags, ctx, e, found.workspace, retention)
   if opts["delete-user"] then step("user", steps.delete_user, ctx, e, user) end
 end)
 
@@ -55,5 +57,5 @@ end
 return run:finish {
   report = ("offboard-%s.csv"):format(run.stamp),
   columns = { "username", "uin", "env_id", "instance_id", "access", "permissions",
-              "server", "environment", "user", "error" },
-  steps = { "access", "permissions", "server", "environment", "user" } }
+              "server", "environment", "retention", "user", "error" },
+  steps = { "access", "permissions", "server", "environment", "retention", "user" } }

@@ -14,6 +14,7 @@
 -- merely tagged "owner", nor one of an earlier employee of the same name.
 local tc = require "tc"
 local api = require "tcrun.api"
+local watch = require "tcrun.watch"
 
 local M = {}
 
@@ -142,22 +143,21 @@ end
 local function destroy_server(ctx, e, res)
   local where = { region = res.region }
   local ids = { InstanceIds = { res.id } }
-  local state = api.settle(ctx.plan, res.id, res.region)
+  local state = watch.settle(ctx.plan, res.id, res.region)
   if state == "TERMINATED" then return "gone" end
+  local w = watch.instances(res.region)
   -- Waits follow a write's answer: a dry run plans both without them.
   if state ~= "SHUTDOWN"
      and ctx.plan:write(e.username, "lighthouse", "IsolateInstances", ids, where) then
-    api.wait("server " .. res.id .. " to shut down", function()
-      local i = api.instance(res.id, res.region)
+    w:wait(res.id, function(i)
       return i and i.InstanceState == "SHUTDOWN" and i.LatestOperationState ~= "OPERATING" or nil
-    end, 1800, 2)
+    end, 1800, "server " .. res.id .. " to shut down")
   end
   if not ctx.plan:write(e.username, "lighthouse", "TerminateInstances", ids, where) then
     return "planned"
   end
-  api.wait("server " .. res.id .. " to be terminated", function()
-    return api.instance(res.id, res.region) == nil or nil
-  end, 1800, 2)
+  w:wait(res.id, function(i) return i == nil or nil end, 1800,
+         "server " .. res.id .. " to be terminated")
   return "terminated"
 end
 
@@ -186,7 +186,7 @@ end
 -- Stops a retained server once it has settled (a server still being
 -- created would otherwise come up and stay up).
 local function stop_server(ctx, e, res)
-  local state = api.settle(ctx.plan, res.id, res.region)
+  local state = watch.settle(ctx.plan, res.id, res.region)
   if state == "TERMINATED" then return "gone" end
   if state == "STOPPED" or state == "SHUTDOWN" then return "retained" end
   ctx.plan:write(e.username, "lighthouse", "StopInstances",
@@ -194,38 +194,51 @@ local function stop_server(ctx, e, res)
   return ctx.plan:outcome("stopped")
 end
 
+-- Tags resources (six-segment names) offboarded=<today> and
+-- retain-until=<today + retain_days>, ten a call (the Tag API's most);
+-- raises naming any the Tag API could not tag.
+local function tag_retained(ctx, e, resources, opts)
+  local tags = { { TagKey = "offboarded", TagValue = os.date("!%Y-%m-%d", ctx.now) },
+                 { TagKey = "retain-until",
+                   TagValue = os.date("!%Y-%m-%d", ctx.now + opts.retain_days * DAY) } }
+  for i = 1, #resources, 10 do
+    local r = ctx.plan:write(e.username, "tag", "TagResources",
+      { ResourceList = table.move(resources, i, math.min(i + 9, #resources), 1, {}), Tags = tags })
+    local failed = r and r.FailedResources or {}
+    if #failed > 0 then
+      local why = {}
+      for _, f in ipairs(failed) do why[#why + 1] = ("%s (%s)"):format(f.Resource, f.Code) end
+      error("not tagged for retention: " .. table.concat(why, ", "), 0)
+    end
+  end
+end
+
 -- What happens to a workspace: opts.destroy, or opts.purge_expired past
--- retain-until, destroys (destroying(res)); otherwise it is kept and
--- tagged offboarded=<today>, retain-until=<today + retain_days> (tag(),
--- which keeps the first dates and says whether it wrote).
+-- retain-until, destroys (destroying(res)); otherwise it is kept, marked
+-- res.kept for retention_tags().
 local function retention(ctx, opts)
   local today = os.date("!%Y-%m-%d", ctx.now)
-  local until_ = os.date("!%Y-%m-%d", ctx.now + opts.retain_days * DAY)
   return {
     destroying = function(res)
       local d = res.tags["retain-until"]
       return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
     end,
+    -- Tags one resource now (a destroy that failed keeps it).
     tag = function(e, res)
-      if res.tags.offboarded then return false end
-      ctx.plan:write(e.username, "tag", "TagResources", { ResourceList = { res.resource },
-        Tags = { { TagKey = "offboarded", TagValue = today },
-                 { TagKey = "retain-until", TagValue = until_ } } })
-      return true
+      if not res.tags.offboarded then tag_retained(ctx, e, { res.resource }, opts) end
     end,
   }
 end
 
-local function keep_server(ctx, e, res, keep)
+local function keep_server(ctx, e, res)
   local result = stop_server(ctx, e, res)
-  if result ~= "gone" and keep.tag(e, res) and result == "retained" then
-    result = ctx.plan:outcome("tagged")
-  end
+  res.kept = result ~= "gone"
   return result
 end
 
-local function keep_env(ctx, e, res, keep)
-  return keep.tag(e, res) and ctx.plan:outcome("tagged") or "retained"
+local function keep_env(_, _, res)
+  res.kept = true
+  return "retained"
 end
 
 -- Each resource of list, destroyed or kept as its retention says; the
@@ -248,9 +261,23 @@ function M.servers(ctx, e, ws, opts)
   return settle(ctx, e, ws.server, opts, destroy_server, keep_server)
 end
 
--- Each environment: tagged for retention, or destroyed.
+-- Each environment: kept, or destroyed.
 function M.environments(ctx, e, ws, opts)
   return settle(ctx, e, ws.env, opts, destroy_env, keep_env)
+end
+
+-- What the server and environment steps kept, tagged for retention in
+-- one call (a resource tagged by an earlier run keeps its dates).
+function M.retention_tags(ctx, e, ws, opts)
+  local list = {}
+  for _, kind in ipairs({ "server", "env" }) do
+    for _, res in ipairs(ws[kind]) do
+      if res.kept and not res.tags.offboarded then list[#list + 1] = res.resource end
+    end
+  end
+  if #list == 0 then return nil end
+  tag_retained(ctx, e, list, opts)
+  return ctx.plan:outcome("tagged")
 end
 
 -- Deletes the sub-user: access keys first (CAM refuses a user who still
