@@ -1,6 +1,8 @@
 -- progress.lua: progress of a long run.  On a terminal, one bar redrawn in
 -- place on stderr; otherwise (cron, pipes) one plain log line per item,
 -- saying `done` (or the word given, "planned" for a dry run) or FAILED.
+-- The bar says how long the rest should take, at the pace so far, once
+-- there is a pace to go by (a tenth done, or half a minute gone).
 local tc = require "tc"
 
 local M = {}
@@ -8,7 +10,17 @@ M.__index = M
 
 function M.new(total, label, done_word)
   return setmetatable({ total = total, done = 0, failed = 0, label = label,
-                        word = done_word or "done", tty = tc.isatty(2) }, M)
+                        word = done_word or "done", tty = tc.isatty(2), started = os.time() }, M)
+end
+
+-- "about N min left" at the pace so far, or "" while too early to say.
+function M:left(now)
+  local gone = (now or os.time()) - self.started
+  if self.done == 0 or self.done >= self.total
+     or (self.done * 10 < self.total and gone < 30) then return "" end
+  local s = gone * (self.total - self.done) / self.done
+  if s < 90 then return (", about %d s left"):format(math.max(1, math.floor(s + 0.5))) end
+  return (", about %d min left"):format(math.floor(s / 60 + 0.5))
 end
 
 -- Counts one finished item; ok false counts it as failed.
@@ -18,9 +30,9 @@ function M:step(name, ok, detail)
   if self.tty then
     local width = 30
     local filled = math.floor(width * self.done / math.max(self.total, 1))
-    io.stderr:write(("\r%s [%s%s] %d/%d%s"):format(self.label,
+    io.stderr:write(("\r%s [%s%s] %d/%d%s%s\27[K"):format(self.label,
       ("#"):rep(filled), ("."):rep(width - filled), self.done, self.total,
-      self.failed > 0 and (", " .. self.failed .. " failed") or ""))
+      self.failed > 0 and (", " .. self.failed .. " failed") or "", self:left()))
     if self.done == self.total then io.stderr:write("\n") end
   else
     tc.log(("%s [%d/%d] %s: %s%s"):format(self.label, self.done, self.total, name,
