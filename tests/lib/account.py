@@ -72,7 +72,8 @@ def write_count(sb):
 
 def events(sb, writes_only=True, start=None, end=None):
     """CloudAudit events, oldest first: dicts with name ("cam.AddUser"),
-    time, request_id, error (0 or 1), region."""
+    time, request_id, error (0 or 1), code (the error's code, "" for
+    none), region."""
     params = {"LookupAttributes": WRITES} if writes_only else {}
     if start is not None:
         params["StartTime"], params["EndTime"] = int(start), int(end)
@@ -81,9 +82,11 @@ def events(sb, writes_only=True, start=None, end=None):
         p = dict(params, NextToken=token) if token else params
         r = _audit(sb, p)
         for e in r["Events"]:
+            detail = json.loads(e.get("CloudAuditEvent") or "{}")
             out.append({"name": "%s.%s" % (e["EventSource"].split(".")[0], e["EventName"]),
                         "time": int(e["EventTime"]), "request_id": e["RequestID"],
-                        "error": e["ErrorCode"], "region": e["EventRegion"]})
+                        "error": e["ErrorCode"], "region": e["EventRegion"],
+                        "code": detail.get("apiErrorCode") or ""})
         token = r.get("NextToken")
         if r.get("ListOver") or not token:
             break
