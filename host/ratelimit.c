@@ -39,8 +39,9 @@ static const struct { const char *name; double rate; } known[] = {
  * MARGIN_STEP (up to MARGIN_MAX), each MARGIN_CALM answers in a row
  * without one narrow it by half a step (down to MARGIN_MIN), which
  * settles where about one call in a hundred is throttled.  Measured
- * against the sandbox at 5/s, 1,000 CreateInstances: 107 throttled at a
- * fixed 2% margin with the machine busy, ... */
+ * against the sandbox at 5/s, 1,000 CreateInstances on a busy machine:
+ * 33 of 233 throttled at exactly the rate (200 servers), 107 of 1,107 at
+ * a fixed 2% margin, 5 of 1,005 with the learnt one. */
 #define MARGIN_MIN 1.02
 #define MARGIN_MAX 1.20
 #define MARGIN_STEP 0.01
