@@ -111,17 +111,29 @@ local function opts_of(region, account)
   return { region = region, account = account }
 end
 
--- Lighthouse instances: DescribeInstances takes 100 ids.
-function M.instances(region, account)
-  return watcher("instances", region, account, { every = 1, cap = 10, max = 100,
-    describe = function(ids)
-      local r = tc.call("lighthouse", "DescribeInstances", { InstanceIds = ids, Limit = #ids },
-                        opts_of(region, account))
-      local out = {}
-      for _, i in ipairs(r.InstanceSet or {}) do out[i.InstanceId] = i end
-      return out
-    end })
+-- A kind whose Describe action takes up to 100 ids (ids_field) and lists
+-- what it found under list_field, each named by id_field.
+local function by_ids(kind, service, action, ids_field, list_field, id_field)
+  return function(region, account)
+    return watcher(kind, region, account, { every = 1, cap = 10, max = 100,
+      describe = function(ids)
+        local r = tc.call(service, action, { [ids_field] = ids, Limit = #ids },
+                          opts_of(region, account))
+        local out = {}
+        for _, x in ipairs(r[list_field] or {}) do out[x[id_field]] = x end
+        return out
+      end })
+  end
 end
+
+-- Lighthouse instances.
+M.instances = by_ids("instances", "lighthouse", "DescribeInstances", "InstanceIds", "InstanceSet",
+                     "InstanceId")
+
+-- TAT invocations, each saying how every task of it went
+-- (InvocationTaskBasicInfoSet).
+M.invocations = by_ids("invocations", "tat", "DescribeInvocations", "InvocationIds",
+                       "InvocationSet", "InvocationId")
 
 -- CloudBase environments: DescribeEnvs takes one EnvId, or none for every
 -- environment of the region, 100 a page.  Whichever takes fewer calls.
@@ -148,19 +160,6 @@ function M.envs(region, account)
       return out
     end })
   return w
-end
-
--- TAT invocations: DescribeInvocations takes 100 ids, and says how every
--- task of each went (InvocationTaskBasicInfoSet).
-function M.invocations(region, account)
-  return watcher("invocations", region, account, { every = 1, cap = 10, max = 100,
-    describe = function(ids)
-      local r = tc.call("tat", "DescribeInvocations", { InvocationIds = ids, Limit = #ids },
-                        opts_of(region, account))
-      local out = {}
-      for _, i in ipairs(r.InvocationSet or {}) do out[i.InvocationId] = i end
-      return out
-    end })
 end
 
 -- Lighthouse: where an instance in a passing state is heading (api.heading),
