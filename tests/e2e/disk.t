@@ -43,7 +43,10 @@ with Sandbox("--async-delay-ms", "100") as sb:
         return tcrun("--endpoint", sb.url, *a, env=env, **kw)
 
     n = write_count(sb)
-    r = run("--journal", "/dev/full", "onboard.lua", ROSTER, "--out", os.path.join(tmp, "full"))
+    # One write at a time (--parallel 1), so that "none after" is exact:
+    # writes already in flight when a line fails were sent before it.
+    r = run("--parallel", "1", "--journal", "/dev/full", "onboard.lua", ROSTER,
+            "--out", os.path.join(tmp, "full"))
     t.eq(r.rc, 2, "journal on a full disk: exit 2")
     t.eq(write_count(sb) - n, 1, "one write was sent, and none after its line failed")
     t.like(r.err, "/dev/full: cannot append (No space left on device)", "the journal says why")
