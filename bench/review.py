@@ -28,7 +28,9 @@ sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 sys.path.insert(0, HERE)
 from sandbox import Sandbox  # noqa: E402
 import account  # noqa: E402
-from onboard import ROLES, ENVS, UNITS, client_limits  # noqa: E402
+from onboard import ENVS, UNITS, client_limits  # noqa: E402
+
+ROLES = ["viewer", "developer", "operator", "admin"]
 from tctest import tcrun  # noqa: E402
 
 
@@ -48,7 +50,7 @@ def roster(path, n):
 
 
 def fill(sb, people):
-    """Sub-users, their role groups (<= 100 members), a key each."""
+    """Sub-users, their role groups (shards of 100 members), a key each."""
     c = sb.client()
     groups, size = {}, collections.Counter()
     for name, role, envs in people:
@@ -56,12 +58,13 @@ def fill(sb, people):
                                         "Password": "Bench-pass-123"})["Uin"]
         info = []
         for env in envs:
-            g = "%s-%s" % (env, role)
+            base = "%s-%s" % (env, role)
+            shard = size[base] // 100 + 1
+            g = base if shard == 1 else "%s-%d" % (base, shard)
             if g not in groups:
                 groups[g] = c.call("cam", "CreateGroup", {"GroupName": g})["GroupId"]
-            if size[g] < 100:
-                size[g] += 1
-                info.append({"GroupId": groups[g], "Uin": uin})
+            size[base] += 1
+            info.append({"GroupId": groups[g], "Uin": uin})
         if info:
             c.call("cam", "AddUserToGroup", {"Info": info})
         c.call("cam", "CreateAccessKey", {"TargetUin": uin})
@@ -77,7 +80,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tcrun-bench-review-")
     path = os.path.join(tmp, "roster.csv")
     people = roster(path, a.employees)
-    limits = client_limits(20.0)
+    limits = collections.defaultdict(lambda: 20.0, client_limits())
     with Sandbox("--latency-ms", "0", "--async-delay-ms", "100") as sb:
         f0 = time.time()
         fill(sb, people)
