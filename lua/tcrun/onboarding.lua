@@ -601,8 +601,13 @@ end
 
 -- Runs content through TAT (RunCommand); the invocation id, nil under a dry
 -- run.  A new server's TAT agent comes online a while after RUNNING; until
--- then RunCommand is refused (and nothing ran), so it waits for the agent.
+-- then RunCommand is refused (and nothing ran), so it waits for the agent,
+-- watched with everyone else's, and tries again should it still be refused.
 local function start_task(ctx, e, unit, server, content)
+  ctx.plan:watch(watch.agents(server.server_region), server.instance_id, function(a)
+    -- Not listed: no agent at all, which RunCommand says better.
+    return not a or a.AgentStatus == "Online" or nil
+  end, 600, "the TAT agent on " .. server.instance_id)
   local r = api.wait("the TAT agent on " .. server.instance_id, function()
     local ok, r = pcall(create, ctx, e.username, "tat", "RunCommand", {
       Content = content, InstanceIds = { server.instance_id }, CommandType = "SHELL",

@@ -130,6 +130,10 @@ end
 M.instances = by_ids("instances", "lighthouse", "DescribeInstances", "InstanceIds", "InstanceSet",
                      "InstanceId")
 
+-- TAT agents of instances (AgentStatus "Online" or "Offline").
+M.agents = by_ids("agents", "tat", "DescribeAutomationAgentStatus", "InstanceIds",
+                  "AutomationAgentSet", "InstanceId")
+
 -- TAT invocations, each saying how every task of it went
 -- (InvocationTaskBasicInfoSet).
 M.invocations = by_ids("invocations", "tat", "DescribeInvocations", "InvocationIds",

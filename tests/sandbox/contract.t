@@ -197,6 +197,9 @@ def scenario(sb):
     wait_for(lambda: state()["InstanceState"] == "RUNNING")
     lh("DescribeInstances")
     tat = lambda a, p=None: run(sb, "tat", a, p)  # noqa: E731
+    wait_for(lambda: sb.call("tat", "DescribeAutomationAgentStatus", {"InstanceIds": [iid]})
+             ["AutomationAgentSet"][0]["AgentStatus"] == "Online")
+    tat("DescribeAutomationAgentStatus", {"InstanceIds": [iid]})
     inv = tat("RunCommand", {"Content": base64.b64encode(b"echo hi").decode(), "InstanceIds": [iid]})
     wait_for(lambda: sb.call("tat", "DescribeInvocations", {"InvocationIds": [inv["InvocationId"]]})
              ["InvocationSet"][0]["InvocationStatus"] == "SUCCESS")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """lighthouse_tat.t: the Lighthouse instance lifecycle (terminate refused
-unless SHUTDOWN) and TAT RunCommand ending in SUCCESS or FAILED with base64
-output."""
+unless SHUTDOWN), the TAT agent coming online a while after RUNNING, and
+TAT RunCommand ending in SUCCESS or FAILED with base64 output."""
 import base64
 import os
 import sys
@@ -13,7 +13,7 @@ from sandbox import Sandbox, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 from tc3client import error_code as code  # noqa: E402
 
-t = Tap(24)
+t = Tap(31)
 
 
 def b64(s):
@@ -40,6 +40,24 @@ with Sandbox("--async-delay-ms", "800") as sb:
     t.eq(inst()["LatestOperationState"], "SUCCESS", "... with LatestOperationState SUCCESS")
     t.eq(code(lambda: lh("TerminateInstances", {"InstanceIds": [iid]})),
          "UnsupportedOperation.InvalidInstanceState", "TerminateInstances on a RUNNING instance is refused")
+
+    agent = lambda: tat("DescribeAutomationAgentStatus",  # noqa: E731
+                        {"InstanceIds": [iid]})["AutomationAgentSet"]
+    t.eq([a["AgentStatus"] for a in agent()], ["Offline"],
+         "just RUNNING: the TAT agent is not online yet")
+    t.eq(code(lambda: tat("RunCommand", {"Content": b64("true"), "InstanceIds": [iid]})),
+         "ResourceUnavailable.AgentStatusNotOnline", "RunCommand before the agent is online is refused")
+    t.eq(tat("DescribeInvocations")["TotalCount"], 0, "... and nothing was invoked")
+    t.ok(wait_for(lambda: agent()[0]["AgentStatus"] == "Online"), "the agent comes online")
+    t.eq([a["InstanceId"] for a in tat("DescribeAutomationAgentStatus", {
+        "Filters": [{"Name": "agent-status", "Values": ["Online"]}]})["AutomationAgentSet"]], [iid],
+        "DescribeAutomationAgentStatus filters by agent-status")
+    t.eq(code(lambda: tat("DescribeAutomationAgentStatus", {"InstanceIds": [iid], "Filters": [
+        {"Name": "instance-id", "Values": [iid]}]})), "InvalidParameter.ConflictParameter",
+        "InstanceIds and Filters together are refused")
+    t.eq(code(lambda: tat("DescribeAutomationAgentStatus", {"InstanceIds": ["lhins-%08d" % n
+                                                                           for n in range(101)]})),
+         "InvalidParameterValue", "more than 100 InstanceIds are refused")
 
     ok_script = "#!/bin/bash\nset -e\necho installing\n# TCSANDBOX_OUTPUT: assistant installed\n"
     inv = tat("RunCommand", {"Content": b64(ok_script), "InstanceIds": [iid], "CommandName": "install"})

@@ -1,10 +1,16 @@
-"""TAT: RunCommand, DescribeInvocations, DescribeInvocationTasks.
+"""TAT: RunCommand, DescribeInvocations, DescribeInvocationTasks,
+DescribeAutomationAgentStatus.
 
 RunCommand runs on Lighthouse instances (lhins-...) that are RUNNING and whose
 blueprint has the TAT agent; CVM ids (ins-...) are not served and CVM and
 Lighthouse ids cannot be mixed.  It is checked against each target
 instance's Lighthouse resource qcs::lighthouse:REGION:uin/OWNER:instance/ID
 (action tat:RunCommand); the Describe actions are operation-level.
+
+An instance's TAT agent comes Online --async-delay-ms after the instance last
+became RUNNING (created or started); until then RunCommand answers
+ResourceUnavailable.AgentStatusNotOnline and DescribeAutomationAgentStatus
+says Offline.  A stopped or isolated instance's agent is Offline.
 
 Nothing is executed.  A task is RUNNING for --async-delay-ms, then ends as
 the script asks through markers in its (base64-decoded, parameter-expanded)
@@ -67,6 +73,15 @@ def start_invocation(ctx, insts, content, ctype, timeout, workdir, username, nam
         "created": ctx.now, "start_at": start_at, "done_at": done_at, "region": ctx.region,
         "tasks": tasks, "source": source, "Parameters": json.dumps(params or {})}
     return inv_id
+
+
+def agent_status(ctx, i):
+    """Online once i has been RUNNING for --async-delay-ms, else Offline."""
+    op = i.get("op")
+    if i["state"] != "RUNNING" or (op and op["state"] == "OPERATING"):
+        return "Offline"
+    since = op["done_at"] if op else i["created"]
+    return "Online" if ctx.now >= since + ctx.cfg.async_delay else "Offline"
 
 
 def task_status(ctx, t):
@@ -142,6 +157,9 @@ def RunCommand(ctx):
         if not BLUEPRINTS[i["BlueprintId"]]["SupportAutomationTools"]:
             raise ApiError("ResourceUnavailable.AgentNotInstalled",
                            "the TAT agent is not installed on %s" % iid)
+        if agent_status(ctx, i) != "Online":
+            raise ApiError("ResourceUnavailable.AgentStatusNotOnline",
+                           "the TAT agent on %s is not online" % iid)
         insts.append(i)
         ctx.touch("lighthouse:instance", iid)
     inv_id = start_invocation(ctx, insts, p["Content"], ctype, timeout,
@@ -233,3 +251,36 @@ def DescribeInvocationTasks(ctx):
             "ErrorInfo": t["error"] if done else "", "InvocationSource": "USER",
             "CommandName": inv["CommandName"]})
     return {"TotalCount": total, "InvocationTaskSet": rows}
+
+
+@action("tat")
+def DescribeAutomationAgentStatus(ctx):
+    """The agents of this region's Lighthouse instances whose blueprint has one."""
+    from .lighthouse import tick
+    from .lighthouse_catalog import BLUEPRINTS
+    tick(ctx)
+    ids, filters = ctx.p.get("InstanceIds"), ctx.p.get("Filters") or []
+    if ids and filters:
+        raise ApiError("InvalidParameter.ConflictParameter", "InstanceIds and Filters are exclusive")
+    if ids is not None and len(ids) > 100:
+        raise ApiError("InvalidParameterValue", "at most 100 InstanceIds")
+    if len(filters) > 10 or any(len(f["Values"]) > 5 for f in filters):
+        raise ApiError("InvalidParameterValue", "at most 10 filters of 5 values each")
+    rows = []
+    for i in sorted(ctx.data["instances"].values(), key=lambda i: (i["created"], i["InstanceId"])):
+        if i["region"] != ctx.region or (ids and i["InstanceId"] not in ids):
+            continue
+        if not BLUEPRINTS[i["BlueprintId"]]["SupportAutomationTools"]:
+            continue
+        rows.append({"InstanceId": i["InstanceId"], "Version": "1.1.8",
+                     "LastHeartbeatTime": util.iso(ctx.now), "AgentStatus": agent_status(ctx, i),
+                     "Environment": "Linux", "SupportFeatures": []})
+    spec = {"agent-status": lambda r: r["AgentStatus"], "environment": lambda r: r["Environment"],
+            "instance-id": lambda r: r["InstanceId"]}
+    for f in filters:
+        get = spec.get(f["Name"])
+        if get is None:
+            raise ApiError("InvalidParameterValue.InvalidFilter", "unknown filter %r" % f["Name"])
+        rows = [r for r in rows if get(r) in f["Values"]]
+    total, page = util.page_ol(rows, ctx.p)
+    return {"TotalCount": total, "AutomationAgentSet": page}
