@@ -1,14 +1,13 @@
 /*
- * main.c: options, --help, exit codes; then state_run().  No Lua here.
+ * main.c: --help, --version, --list, exit codes; the options parsed by
+ * cli.c; then state_run().  No Lua here.
  */
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "cli.h"
 #include "msg.h"
 #include "paths.h"
 #include "state.h"
@@ -72,155 +71,58 @@ static const char usage_text[] =
 "  3    runtime error (script error, unhandled API error)\n"
 "  130  interrupted (SIGINT or SIGTERM)\n";
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	msg_error("%s", line);
-	fprintf(stderr, "try 'tcrun --help'\n");
-	return EXIT_USAGE;
-}
-
-/* A whole number in [lo, hi], or -1. */
-static long number(const char *s, long lo, long hi)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	return (*s && !*end && v >= lo && v <= hi) ? v : -1;
-}
-
 int main(int argc, char **argv)
 {
-	enum {
-		O_PROFILE = 256, O_REGION, O_ENDPOINT, O_ALLOW_HTTP, O_DRY_RUN,
-		O_PARALLEL, O_RATE, O_RETRIES, O_TIMEOUT, O_JOURNAL, O_CONFIG,
-		O_LIST, O_VERSION
-	};
-	static const struct option longopts[] = {
-		{ "profile", required_argument, NULL, O_PROFILE },
-		{ "region", required_argument, NULL, O_REGION },
-		{ "endpoint", required_argument, NULL, O_ENDPOINT },
-		{ "allow-http", no_argument, NULL, O_ALLOW_HTTP },
-		{ "dry-run", no_argument, NULL, O_DRY_RUN },
-		{ "parallel", required_argument, NULL, O_PARALLEL },
-		{ "rate-limit", required_argument, NULL, O_RATE },
-		{ "retries", required_argument, NULL, O_RETRIES },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "journal", required_argument, NULL, O_JOURNAL },
-		{ "config", required_argument, NULL, O_CONFIG },
-		{ "list", no_argument, NULL, O_LIST },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct run r = {
-		.tc = {
-			.parallel = 8, .rate_limit = 20, .retries = 4,
-			.timeout = 30, .endpoint = getenv("TCRUN_ENDPOINT"),
-		},
-	};
+	struct cli c;
+	struct run r;
 	char config[4096];
-	int opt, list = 0;
-	long n;
 
 	/* No core dump and no ptrace by other processes of the user: the
 	 * process holds the secret key. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:vqh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case O_PROFILE:
-			r.tc.profile = optarg;
-			break;
-		case O_REGION:
-			r.tc.region = optarg;
-			break;
-		case O_ENDPOINT:
-			r.tc.endpoint = optarg;
-			break;
-		case O_ALLOW_HTTP:
-			r.tc.allow_http = 1;
-			break;
-		case O_DRY_RUN:
-			r.tc.dry_run = 1;
-			break;
-		case O_PARALLEL:
-			if ((n = number(optarg, 1, 1024)) < 0)
-				return usage_error("--parallel: expected a "
-				                   "number from 1 to 1024, got "
-				                   "'%s'", optarg);
-			r.tc.parallel = (int)n;
-			break;
-		case O_RATE:
-			if ((n = number(optarg, 0, 100000)) < 0)
-				return usage_error("--rate-limit: expected a "
-				                   "number from 0 to 100000, "
-				                   "got '%s'", optarg);
-			r.tc.rate_limit = (double)n;
-			break;
-		case O_RETRIES:
-			if ((n = number(optarg, 0, 20)) < 0)
-				return usage_error("--retries: expected a "
-				                   "number from 0 to 20, got "
-				                   "'%s'", optarg);
-			r.tc.retries = (int)n;
-			break;
-		case O_TIMEOUT:
-			if ((n = number(optarg, 1, 3600)) < 0)
-				return usage_error("--timeout: expected "
-				                   "seconds from 1 to 3600, got "
-				                   "'%s'", optarg);
-			r.tc.timeout = (double)n;
-			break;
-		case O_JOURNAL:
-			r.tc.journal = optarg;
-			break;
-		case O_CONFIG:
-			r.config = optarg;
-			break;
-		case O_LIST:
-			list = 1;
-			break;
-		case 'v':
-			msg_verbosity = 2;
-			break;
-		case 'q':
-			msg_verbosity = 0;
-			break;
-		case O_VERSION:
-			printf("tcrun %s\n", TCRUN_VERSION);
-			return EXIT_OK;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("option '%s' needs a value",
-			                   argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'",
-			                   argv[optind - 1]);
-		}
+	switch (cli_parse(&c, argc, argv)) {
+	case CLI_ERROR:
+		msg_error("%s", c.error);
+		fprintf(stderr, "try 'tcrun --help'\n");
+		return EXIT_USAGE;
+	case CLI_VERSION:
+		printf("tcrun %s\n", TCRUN_VERSION);
+		return EXIT_OK;
+	case CLI_HELP:
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	case CLI_LIST:
+	case CLI_RUN:
+		break;
 	}
-	if (list) {
-		paths_list_recipes(stdout, paths_config(r.config, config,
+	if (c.verbosity >= 0)
+		msg_verbosity = c.verbosity;
+	if (c.action == CLI_LIST) {
+		paths_list_recipes(stdout, paths_config(c.config, config,
 		                   sizeof config) == 0 ? config : NULL);
 		return EXIT_OK;
 	}
-	if (optind >= argc)
-		return usage_error("no script given");
-	r.script = argv[optind];
-	r.tc.script = argv[optind];
-	r.argc = argc - optind - 1;
-	r.argv = argv + optind + 1;
+	r = (struct run){
+		.tc = {
+			.profile = c.profile,
+			.region = c.region,
+			.endpoint = c.endpoint ? c.endpoint
+			                       : getenv("TCRUN_ENDPOINT"),
+			.allow_http = c.allow_http,
+			.dry_run = c.dry_run,
+			.parallel = c.parallel,
+			.rate_limit = (double)c.rate_limit,
+			.retries = c.retries,
+			.timeout = (double)c.timeout,
+			.journal = c.journal,
+			.script = argv[c.script],
+		},
+		.script = argv[c.script],
+		.config = c.config,
+		.argc = argc - c.script - 1,
+		.argv = argv + c.script + 1,
+	};
 	return state_run(&r);
 }

@@ -18,6 +18,10 @@ t.eq(r.rc, 2, "unknown option: exit 2")
 t.eq(first_line(r), "tcrun: unknown option '--bogus'", "unknown option is named")
 t.like(r.err, "try 'tcrun --help'", "and points to --help")
 
+r = tcrun("--profile", "work", "-zq", "x.lua")
+t.eq((r.rc, first_line(r)), (2, "tcrun: unknown option '-z'"),
+     "an unknown short option in a cluster is named by its letter, not by the argument before it")
+
 r = tcrun()
 t.eq((r.rc, first_line(r)), (2, "tcrun: no script given"), "missing script")
 
