@@ -48,10 +48,10 @@ function M.render(path, vars)
   tc.debug("policy template: " .. path)
   local f, err = io.open(path, "r")
   if not f then return nil, err end
-  local text = f:read("a")
+  local template = f:read("a")
   f:close()
   local bad
-  text = text:gsub("{{([%w_]+)}}", function(name)
+  local text = template:gsub("{{([%w_]+)}}", function(name)
     local v, shape = vars[name], M.SHAPES[name]
     if bad then return "" end
     if not shape then
@@ -68,6 +68,11 @@ function M.render(path, vars)
     return ""
   end)
   if bad then return nil, ("%s: %s"):format(path, bad) end
+  -- The template must be JSON before it is filled, so that every
+  -- placeholder stands inside a string as plain text: after "\u" a value
+  -- of digits would finish the escape (a fuzzer's find).
+  local _, terr = json.decode(template)
+  if terr then return nil, ("%s: %s"):format(path, terr) end
   local doc, jerr = json.decode(text)
   if not doc then return nil, path .. ": " .. jerr end
   local ok, out = pcall(json.encode, doc)

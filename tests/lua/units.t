@@ -119,6 +119,15 @@ f:close()
 local out, err = policy.render(tpl, { action = "*" })
 t.ok(out == nil and err:find("unknown placeholder {{action}}", 1, true),
      "a template may use only the known placeholders", err)
+-- A placeholder right after \u: a value of digits finished the escape and
+-- rendered, where the document's text should have been the value's.
+f = assert(io.open(tpl, "w"))
+f:write('{"version":"2.0","statement":[{"effect":"allow","action":["cam:x"],'
+        .. '"resource":["qcs::cam::uin/\\u{{owner_uin}}:x"]}]}')
+f:close()
+out, err = policy.render(tpl, { owner_uin = "100000000001" })
+t.ok(out == nil and err:find(tpl .. ": json: line 1, column 95: invalid \\u escape", 1, true),
+     "a placeholder must stand in a string as text, not finish an escape", err or out)
 os.remove(tpl)
 
 os.execute("rm -rf '" .. dir .. "'")
