@@ -37,11 +37,16 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%) \
             $(UNIT_SRC:tests/unit/%.c=build/unit-san/%)
 
-# Fuzz targets, tests/fuzz/fuzz_*.c (each an LLVMFuzzerTestOneInput).
-# `make test` runs each over its corpus, tests/fuzz/corpus/<target>/,
-# through a plain driver under ASan/UBSan, built with clang when there is
-# one (its UBSan sees more than gcc's); `make fuzz` runs libFuzzer on each
-# for FUZZ_SECONDS and adds what it finds to the corpus.
+# Fuzz targets, tests/fuzz/fuzz_*.c (each an LLVMFuzzerTestOneInput; the
+# Lua ones check the properties in tests/fuzz/fuzz_*.lua).  `make test`
+# runs each over its corpus, tests/fuzz/corpus/<target>/, through a plain
+# driver under ASan/UBSan, built with clang when there is one (its UBSan
+# sees more than gcc's).  `make fuzz` runs libFuzzer on each target of
+# FUZZ_TARGETS (default: all) for FUZZ_SECONDS, from its corpus: what it
+# finds goes to build/fuzz-new/<target>/, and -set_cover_merge=1 then adds
+# to the corpus a small set of those inputs that reaches what the corpus
+# did not.  A crash or a failed property stops it, with the input in
+# build/fuzz-crash/.
 FUZZ_CC  ?= $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -49,6 +54,11 @@ FZ_OBJ   := $(LIB_SRC:host/%.c=build/fz/%.o)
 LF_OBJ   := $(LIB_SRC:host/%.c=build/lf/%.o)
 LF_SAN   := -fsanitize=address,undefined -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_FLAGS   ?= -timeout=30 -print_final_stats=1
+# The Lua targets write their files there (the CSV writer fsyncs twice an
+# input): memory when there is a /dev/shm.
+FUZZ_TMPDIR  ?= $(if $(wildcard /dev/shm),/dev/shm,$(or $(TMPDIR),/tmp))
 
 .PHONY: all deps test unit run run-multi sandbox install uninstall clean bench fuzz FORCE
 
@@ -73,7 +83,8 @@ build/fz/%.o: host/%.c | build
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(FZ_OBJ) | build
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz_lua.h \
+              $(FZ_OBJ) | build
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) -Ihost $(CFLAGS) $(SAN) -o $@ $< \
 	  tests/fuzz/driver.c $(FZ_OBJ) $(LDLIBS)
@@ -82,16 +93,24 @@ build/lf/%.o: host/%.c | build
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(CFLAGS) $(LF_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-build/libfuzzer/%: tests/fuzz/%.c $(LF_OBJ) | build
+build/libfuzzer/%: tests/fuzz/%.c tests/fuzz/fuzz_lua.h $(LF_OBJ) | build
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) -Ihost $(CFLAGS) $(LF_SAN) -fsanitize=fuzzer -o $@ $< \
 	  $(LF_OBJ) $(LDLIBS)
 
-fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/libfuzzer/%)
-	@for t in $(FUZZ_SRC:tests/fuzz/%.c=%); do \
-	  mkdir -p tests/fuzz/corpus/$$t; \
-	  build/libfuzzer/$$t -max_total_time=$(FUZZ_SECONDS) \
-	    tests/fuzz/corpus/$$t || exit 1; \
+fuzz: $(FUZZ_TARGETS:%=build/libfuzzer/%)
+	@mkdir -p build/fuzz-crash
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  mkdir -p tests/fuzz/corpus/$$t build/fuzz-new/$$t; \
+	  TMPDIR=$(FUZZ_TMPDIR) build/libfuzzer/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	    -artifact_prefix=build/fuzz-crash/$$t- \
+	    build/fuzz-new/$$t tests/fuzz/corpus/$$t || exit 1; \
+	  TMPDIR=$(FUZZ_TMPDIR) build/libfuzzer/$$t -set_cover_merge=1 \
+	    tests/fuzz/corpus/$$t \
+	    build/fuzz-new/$$t 2>&1 | grep 'MERGE-OUTER: [0-9]* new files' \
+	    || exit 1; \
 	done
 
 build:

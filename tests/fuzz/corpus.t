@@ -17,6 +17,11 @@ for src in tests/fuzz/fuzz_*.c; do
 		continue
 	fi
 	count=$(ls "$corpus" | wc -l)
+	if [ "$count" -eq 0 ]; then
+		failed=1
+		echo "not ok $n - $name: $corpus is empty (seeds go there)"
+		continue
+	fi
 	if out=$(TMPDIR=${TMPDIR:-/tmp} "$bin" "$corpus" 2>&1); then
 		echo "ok $n - $name over its corpus: $out"
 	else

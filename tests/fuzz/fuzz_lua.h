@@ -1,8 +1,10 @@
 /*
  * fuzz_lua.h: one Lua state per fuzz process, with tcrun's C modules
- * preloaded, lua/ on the path, and a stand-in for the tc table (the
- * library modules need only its pure functions), running a chunk that
- * checks a property of one input.  A raised error is a failed property:
+ * preloaded, lua/ and tests/fuzz/ (the reference models, ref_*.lua) on
+ * the path, and a stand-in for the tc table (the library modules need
+ * only its pure functions), running tests/fuzz/<target>.lua, a chunk
+ * that checks the target's properties on one input (the source tree is
+ * where the binary was built: TCRUN_SRCDIR).  A raised error is a failed property:
  * it is printed and the process aborts.
  */
 #ifndef TCRUN_FUZZ_LUA_H
@@ -22,7 +24,8 @@
 #include "ljson.h"
 
 static const char fuzz_prelude[] =
-	"package.path = SRCDIR .. '/lua/?.lua;' .. package.path\n"
+	"package.path = SRCDIR .. '/lua/?.lua;' .. SRCDIR ..\n"
+	"  '/tests/fuzz/?.lua;' .. package.path\n"
 	"package.preload.tc = function() return {\n"
 	"  secret_fields = function() return { 'Password' } end,\n"
 	"  is_secret = function() return false end,\n"
@@ -30,8 +33,9 @@ static const char fuzz_prelude[] =
 	"  debug = function() end } end\n"
 	"TMP = (os.getenv('TMPDIR') or '/tmp') .. '/tcrun-fuzz-' .. PID\n";
 
-/* The state, with chunk (a function of the input) loaded on first use. */
-static lua_State *fuzz_state(const char *name, const char *chunk)
+/* The state, with tests/fuzz/<name>.lua (a function of the input)
+ * loaded on first use. */
+static lua_State *fuzz_state(const char *name)
 {
 	static lua_State *L;
 
@@ -50,7 +54,8 @@ static lua_State *fuzz_state(const char *name, const char *chunk)
 	lua_pushinteger(L, (lua_Integer)getpid());
 	lua_setglobal(L, "PID");
 	if (luaL_dostring(L, fuzz_prelude) != LUA_OK ||
-	    luaL_loadbuffer(L, chunk, strlen(chunk), name) != LUA_OK) {
+	    luaL_loadfile(L, lua_pushfstring(L, "%s/tests/fuzz/%s.lua",
+	                                     TCRUN_SRCDIR, name)) != LUA_OK) {
 		fprintf(stderr, "%s: %s\n", name, lua_tostring(L, -1));
 		abort();
 	}
@@ -71,12 +76,13 @@ static void fuzz_check(lua_State *L, const uint8_t *data, size_t size)
 	lua_gc(L, LUA_GCCOLLECT);
 }
 
-/* The target: check, a Lua chunk taking the input, is the property. */
-#define FUZZ_LUA_TARGET(name, check)                                      \
+/* The target: tests/fuzz/<name>.lua, a chunk taking the input, is the
+ * property. */
+#define FUZZ_LUA_TARGET(name)                                             \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);     \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)      \
 	{                                                                 \
-		fuzz_check(fuzz_state(name, check), data, size);          \
+		fuzz_check(fuzz_state(name), data, size);                 \
 		return 0;                                                 \
 	}
 
