@@ -7,11 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "printable.h"
 
 int msg_verbosity = 1;
+
+/* On a terminal, a message first clears the line it lands on: a progress
+ * bar (redrawn in place by the recipes) would otherwise run into it. */
+static const char *clear_line(void)
+{
+	static int tty = -1;
+
+	if (tty < 0)
+		tty = isatty(2);
+	return tty ? "\r\033[K" : "";
+}
 
 __attribute__((format(printf, 3, 0)))
 static void emit_lines(const char *kind, int lines, const char *fmt,
@@ -23,11 +35,12 @@ static void emit_lines(const char *kind, int lines, const char *fmt,
 	vsnprintf(line, sizeof line, fmt, ap);
 	cap = strlen(line) * 8 + 1;   /* \u{XXXX} for 3 bytes is the worst */
 	if (!(safe = malloc(cap))) {
-		fprintf(stderr, "tcrun: %s(message lost: out of memory)\n", kind);
+		fprintf(stderr, "%stcrun: %s(message lost: out of memory)\n",
+		        clear_line(), kind);
 		return;
 	}
 	printable(line, strlen(line), safe, cap, lines);
-	fprintf(stderr, "tcrun: %s%s\n", kind, safe);
+	fprintf(stderr, "%stcrun: %s%s\n", clear_line(), kind, safe);
 	free(safe);
 }
 

@@ -19,9 +19,11 @@ local run, code = recipe.start(arg, {
   usage = "tcrun [--dry-run] onboard.lua ROSTER [--out DIR]" })
 if not run then return code end
 
--- 2. Read the account once; make the role groups the roster needs, in
---    shards of CAM's 100 members.
+-- 2. Read the account once; check it has room for everyone (CAM's
+--    sub-users, CloudBase's environments); make the role groups the roster
+--    needs, in shards of CAM's 100 members.
 local ctx = steps.read_account(run)
+steps.limits(ctx, run.rows)
 steps.groups(ctx, run.rows)
 
 -- 3. Every employee, concurrently; one failure does not stop the others.

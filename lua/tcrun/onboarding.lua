@@ -76,6 +76,43 @@ function M.read_account(run)
   return ctx
 end
 
+-- CAM's sub-users per account (its use limits).
+M.MAX_USERS = 1000
+
+-- Refuses (exit 2, before any write) a roster the account has no room
+-- for: more new sub-users than CAM's 1,000 allow, or more new CloudBase
+-- environments than the region's DescribeEnvLimit leaves (a limit the
+-- API leaves out is not guessed at).  New people without their new
+-- environment would otherwise fail by the hundred, their servers made.
+function M.limits(ctx, rows)
+  local users, new_users, envs = 0, 0, {}
+  for _ in pairs(ctx.users) do users = users + 1 end
+  for _, row in ipairs(rows) do
+    local e, u = row.employee, ctx.users[row.employee.username]
+    if not u then new_users = new_users + 1 end
+    local region = e.workspace and row.unit.env_region
+    if region and not (u and ctx.envs[region][tostring(u.Uin)]) then
+      envs[region] = (envs[region] or 0) + 1
+    end
+  end
+  local problems = {}
+  if users + new_users > M.MAX_USERS then
+    problems[#problems + 1] = ("the roster needs %d new sub-users, but the account has %d of CAM's "
+      .. "%d: delete the users of people who left (offboard.lua --delete-user), or onboard part of "
+      .. "the roster"):format(new_users, users, M.MAX_USERS)
+  end
+  for _, region in ipairs(api.sorted_keys(envs)) do
+    local l = tc.call("tcb", "DescribeEnvLimit", {}, { region = region })
+    if l.MaxEnvNum and l.CurrentEnvNum and l.CurrentEnvNum + envs[region] > l.MaxEnvNum then
+      problems[#problems + 1] = ("the roster needs %d new CloudBase environments in %s, but the "
+        .. "account has %d of its %d (DescribeEnvLimit): destroy retained workspaces "
+        .. "(offboard.lua --purge-expired or --destroy), or onboard part of the roster")
+        :format(envs[region], region, l.CurrentEnvNum, l.MaxEnvNum)
+    end
+  end
+  if #problems > 0 then tc.config_error(table.concat(problems, "; ")) end
+end
+
 -- A CloudBase alias from a username: lowercase letters, digits and single
 -- inner dashes, at most 20 characters (TCB's rule).
 function M.alias(username)

@@ -380,12 +380,16 @@ function M.findings(world, opts)
     end
   end
 
-  -- Workspaces of people not on the roster.
+  -- Workspaces of people not on the roster, but for those offboarding
+  -- keeps on purpose until their retain-until date.
+  local today = os.date("!%Y-%m-%d", now)
   for _, ws in ipairs(world.workspaces or {}) do
-    if not want[ws.owner] then
+    local kept = ws.retain_until and ws.retain_until >= today
+    if not want[ws.owner] and not kept then
       add("orphan-workspace", hub, ws.owner or ("uin " .. tostring(ws.owner_uin)),
-          ("%s %s (%s) belongs to %s, who is not on the roster"):format(ws.kind, ws.id, ws.region,
-            ws.owner or ("uin " .. tostring(ws.owner_uin))),
+          ("%s %s (%s) belongs to %s, who is not on the roster%s"):format(ws.kind, ws.id, ws.region,
+            ws.owner or ("uin " .. tostring(ws.owner_uin)),
+            ws.retain_until and (", and was to be kept only until " .. ws.retain_until) or ""),
           { resource = ws.id, region = ws.region, owner_uin = ws.owner_uin }, ws.id)
     end
   end

@@ -8,6 +8,7 @@ local iam = require "tcrun.iam"
 local json = require "tcrun.json"
 local policy = require "tcrun.policy"
 local review = require "tcrun.review"
+local rolegroups = require "tcrun.rolegroups"
 local roster = require "tcrun.roster"
 
 local M = {}
@@ -166,8 +167,9 @@ function M.read_world(run, opts)
     for _, r in ipairs(run.units:regions(key)) do
       for uin, list in pairs(read(r)) do
         for _, x in ipairs(list) do
+          local tags = api.tag_map(x.Tags)
           world.workspaces[#world.workspaces + 1] = { kind = kind, id = x[id], region = r,
-            owner = api.tag_map(x.Tags).owner, owner_uin = uin }
+            owner = tags.owner, owner_uin = uin, retain_until = tags["retain-until"] }
         end
       end
     end
@@ -195,11 +197,12 @@ local function rendered_user(world, opts)
   end
 end
 
--- Whether policy p on group gname is the role policy tcrun renders today.
+-- Whether policy p on group gname is the role policy tcrun renders today:
+-- every shard of a role group carries the role group's (rolegroups.lua).
 local function rendered_group(run, opts)
   return function(snap, gname, p)
-    local env, role = gname:match("^(%l+)%-(%l+)$")
-    if not env or p.PolicyName ~= "tcrun-" .. gname then return false end
+    local base, env, role = rolegroups.parse(gname)
+    if not base or p.PolicyName ~= "tcrun-" .. base then return false end
     local doc
     if run.accounts then
       local s = run.accounts.spokes[env]

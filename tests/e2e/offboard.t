@@ -4,6 +4,7 @@ and tagged or destroyed per flag, the deletion quota respected, the user
 deleted on request, a second run writes nothing, and nobody else is
 touched."""
 import datetime
+import json
 import os
 import sys
 import tempfile
@@ -131,6 +132,27 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
     w = Writes(sb)
     r = run("offboard.lua", leavers("carol.zhang", "emma.liu"), "--out", os.path.join(tmp, "off"))
     t.eq((r.rc, w.new()), (0, []), "a second run makes no write (CloudAudit)")
+
+    # The nightly review: a workspace kept until its retain-until date is
+    # no orphan; one kept past it is.
+    stayed = os.path.join(tmp, "stayed.csv")
+    with open(ROSTER, encoding="utf-8") as f, open(stayed, "w", encoding="utf-8") as g:
+        g.writelines(l for l in f if not l.startswith(("carol.zhang,", "emma.liu,")))
+
+    def orphans(out):
+        run("permission_review.lua", stayed, "--out", out)
+        with open(os.path.join(out, "review.json")) as f:
+            return [x for x in json.load(f)["findings"] if x["kind"] == "orphan-workspace"]
+    t.eq(orphans(os.path.join(tmp, "rev1")), [],
+         "the review: the leavers' retained workspaces are no orphans")
+    ce = env(sb, "carol.zhang")
+    sb.call("tag", "TagResources", {
+        "ResourceList": ["qcs::tcb:ap-shanghai:uin/%d:env/%s" % (sb.owner_uin, ce["EnvId"])],
+        "Tags": [{"TagKey": "retain-until", "TagValue": "2020-01-01"}]})
+    found = orphans(os.path.join(tmp, "rev2"))
+    t.eq([(x["principal"], x["evidence"]["resource"]) for x in found], [("carol.zhang", ce["EnvId"])],
+         "one kept past its date is")
+    t.like(found[0]["detail"] if found else "", "was to be kept only until 2020-01-01", "saying so")
 
     w = Writes(sb)
     r = run("--dry-run", "offboard.lua", leavers("frank.zhao"), "--destroy", "--delete-user")

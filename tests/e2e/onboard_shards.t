@@ -6,6 +6,7 @@ people already in a shard stay where they are.  The permission review
 reads any one shard as the role and reports a second one as role drift,
 which the next onboarding removes.  A roster that would take the account
 past CAM's 300 groups is refused before any write."""
+import json
 import os
 import shutil
 import sys
@@ -45,10 +46,9 @@ def role_groups(sb):
             for g in w["groups"].values() if g["GroupName"].startswith("dev-developer")}
 
 
-def drift(out):
-    import json
+def drift(out, kind="role-drift"):
     with open(os.path.join(out, "review.json")) as f:
-        return [x for x in json.load(f)["findings"] if x["kind"] == "role-drift"]
+        return [x for x in json.load(f)["findings"] if x["kind"] == kind]
 
 
 devs = ["dev%03d" % i for i in range(1, DEVS + 1)]
@@ -97,6 +97,8 @@ with Sandbox("--async-delay-ms", "100") as sb:
     out = os.path.join(tmp, "review1")
     run(sb, "permission_review.lua", roster, "--out", out)
     t.eq(drift(out), [], "the review finds no role drift")
+    t.eq(drift(out, "unmanaged-policy"), [],
+         "and takes the role policy on every shard for tcrun's own")
 
     # A second shard of the same role is drift, and onboarding removes it.
     other = next(name for name, (_, m) in sorted(shards.items(), key=lambda kv: len(kv[1][1]))

@@ -4,11 +4,13 @@ terminal or forge a line of tcrun's (issue 8, item 5): every tcrun: line,
 error and traceback, failed row and roster problem is escaped (C0, DEL, C1,
 bidirectional and invisible controls, bytes that are not UTF-8).  (The plan and the report: tests/lua/recipe.t.)"""
 import os
+import pty
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from tctest import Tap, script, tcrun  # noqa: E402
+from tctest import TCRUN, Tap, script, tcrun  # noqa: E402
 
 t = Tap()
 ESC = "\x1b[2J\x1b[32m"
@@ -44,4 +46,26 @@ with open(roster, "w", encoding="utf-8") as f:
 r = tcrun("onboard.lua", roster)
 t.eq(r.rc, 2, "a roster with a hostile repeated column name: exit 2")
 t.ok(clean(r.err) and "\\x1b[2Jx" in r.err, "the problem names the column, escaped", repr(r.err))
+
+# On a terminal a message starts by clearing its line, so that it never
+# runs into a progress bar drawn there; in a pipe, nothing is added.
+path = script('io.stderr:write("\\rbar [###...] 3/9") io.stderr:flush() tc.log("a line")')
+master, slave = pty.openpty()
+p = subprocess.Popen([TCRUN, path], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+got = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    got += chunk
+p.wait()
+os.close(master)
+t.ok(b"3/9\r\x1b[Ktcrun: a line" in got, "on a terminal: the bar's line is cleared first", repr(got))
+r = tcrun(path)
+t.ok("3/9tcrun: a line" in r.err, "in a pipe: no terminal codes", repr(r.err))
 t.done()

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""onboard.lua refuses, before any write (exit 2), a roster the account has
+no room for: more new sub-users than CAM's 1,000, or more new CloudBase
+environments than DescribeEnvLimit leaves.  People already there count
+as there; a roster that fits goes ahead."""
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tctest import Tap, tcrun  # noqa: E402
+from sandbox import Sandbox  # noqa: E402
+from account import tcrun_env, write_count  # noqa: E402
+
+HEADER = "username,display_name,email,phone,business_unit,role,environments,cost_center,workspace\n"
+
+t = Tap()
+tmp = tempfile.mkdtemp(prefix="tcrun-limits-")
+
+
+def write_roster(name, people, workspace="no"):
+    path = os.path.join(tmp, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(HEADER)
+        for n in people:
+            f.write("%s,%s,%s@example.com,,platform,viewer,dev,CC-1,%s\n" % (n, n, n, workspace))
+    return path
+
+
+def run(sb, *a):
+    return tcrun("--endpoint", sb.url, "--rate-limit", "0", "--parallel", "16", *a,
+                 env=tcrun_env(sb), tap=t, secrets=[sb.secret_key], timeout=300)
+
+
+# CloudBase: at most 3 environments in this sandbox.
+with Sandbox("--async-delay-ms", "100", "--tcb-limits", "3,4,100") as sb:
+    four = write_roster("four.csv", ["ws%d" % i for i in range(4)], "yes")
+    w0 = write_count(sb)
+    r = run(sb, "onboard.lua", four, "--out", os.path.join(tmp, "four"))
+    t.eq(r.rc, 2, "four new environments where three fit: exit 2")
+    t.like(r.err, "needs 4 new CloudBase environments in ap-shanghai, but the account has 0 of its 3",
+           "saying how many it needs and how many there are")
+    t.eq(write_count(sb), w0, "nothing written")
+    three = write_roster("three.csv", ["ws%d" % i for i in range(3)], "yes")
+    t.eq(run(sb, "onboard.lua", three, "--out", os.path.join(tmp, "three")).rc, 0,
+         "three fit, and are onboarded")
+    t.eq(run(sb, "--dry-run", "onboard.lua", three).rc, 0,
+         "onboarding them again needs no new environment")
+
+# CAM: 1,000 sub-users; 995 are there (five of them on the roster).
+with Sandbox() as sb:
+    c = sb.client()
+    for i in range(995):
+        c.call("cam", "AddUser", {"Name": "old%03d" % i, "ConsoleLogin": 1, "Password": "Old-pass-123!"})
+    people = ["old%03d" % i for i in range(5)] + ["new%d" % i for i in range(6)]
+    w0 = write_count(sb)
+    r = run(sb, "onboard.lua", write_roster("six.csv", people), "--out", os.path.join(tmp, "six"))
+    t.eq(r.rc, 2, "six new sub-users where five fit: exit 2")
+    t.like(r.err, "needs 6 new sub-users, but the account has 995 of CAM's 1000",
+           "saying how many it needs and how many there are")
+    t.like(r.err, "offboard.lua --delete-user", "and what frees room")
+    t.eq(write_count(sb), w0, "nothing written")
+    r = run(sb, "--dry-run", "onboard.lua", write_roster("five.csv", people[:10]))
+    t.eq(r.rc, 0, "five new ones fit (the five already there count as there)")
+
+shutil.rmtree(tmp, ignore_errors=True)
+t.done()
