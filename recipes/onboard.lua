@@ -56,6 +56,6 @@ if err then run:fail(err) end
 -- 5. The plan, or the report.
 return run:finish {
   report = ("onboard-%s.csv"):format(run.stamp),
-  columns = { "username", "uin", "env_id", "instance_id", "user", "groups", "mfa",
+  columns = { "username", "uin", "role_groups", "env_id", "instance_id", "user", "groups", "mfa",
               "environment", "server", "policy", "assistant", "error" },
   steps = { "user", "groups", "mfa", "environment", "server", "policy", "assistant" } }

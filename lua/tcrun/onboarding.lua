@@ -476,8 +476,14 @@ function M.membership(ctx, e, unit, user)
     ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = remove },
                    { note = "groups " .. table.concat(removed, ", ") })
   end
-  if #add + #remove == 0 then return "exists" end
-  return ctx.plan:outcome((#remove > 0 or next(have) ~= nil) and "updated" or "created")
+  -- For the report: the shards they are in now, by role group.
+  local now = {}
+  for _, m in pairs(have) do now[#now + 1] = m.GroupName end
+  for _, name in ipairs(added) do now[#now + 1] = name end
+  table.sort(now)
+  local made = { role_groups = table.concat(now, ";") }
+  if #add + #remove == 0 then return "exists", made end
+  return ctx.plan:outcome((#remove > 0 or next(have) ~= nil) and "updated" or "created"), made
 end
 
 -- Adds tags missing on a resource (six-segment name); whether it wrote.

@@ -191,8 +191,8 @@ with Sandbox("--async-delay-ms", "200") as sb:
     with open(summary_path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         cols, summary = reader.fieldnames, {x["username"]: x for x in reader}
-    t.eq(cols, ["username", "uin", "env_id", "instance_id", "user", "groups", "mfa", "environment",
-                "server", "policy", "assistant", "error"], "summary CSV columns")
+    t.eq(cols, ["username", "uin", "role_groups", "env_id", "instance_id", "user", "groups", "mfa",
+                "environment", "server", "policy", "assistant", "error"], "summary CSV columns")
     want_rows, got_rows = {}, {}
     for p in people:
         n = p["username"]
@@ -200,12 +200,16 @@ with Sandbox("--async-delay-ms", "200") as sb:
         got_rows[n] = [row.get(c) for c in cols[1:]]
         mfa = "required" if p["role"] == "admin" or (
             p["role"] == "operator" and "prod" in p["environments"].split(";")) else ""
+        groups = ";".join(sorted("%s-%s" % (env, p["role"]) for env in p["environments"].split(";")))
         if p["workspace"] == "yes":
             uin, env_id, inst_id = found.get(n, ("?", "?", "?"))
-            want_rows[n] = [str(uin), env_id, inst_id, "created", "created", mfa] + ["created"] * 4 + [""]
+            want_rows[n] = [str(uin), groups, env_id, inst_id, "created", "created", mfa] + \
+                ["created"] * 4 + [""]
         else:
-            want_rows[n] = [str(users[n]["Uin"]), "", "", "created", "created", mfa, "", "", "", "", ""]
-    t.eq(got_rows, want_rows, "summary CSV: uin, env id, instance id and created for every step")
+            want_rows[n] = [str(users[n]["Uin"]), groups, "", "", "created", "created", mfa,
+                            "", "", "", "", ""]
+    t.eq(got_rows, want_rows,
+         "summary CSV: uin, role groups, env id, instance id and created for every step")
 
     # --- the second run: no write at all -------------------------------
     jdir2 = os.path.join(tmp, "journal-2")
