@@ -109,12 +109,15 @@ function M.permissions(ctx, e, user)
     ctx.plan:write(e.username, "cam", "DetachUserPolicy", { PolicyId = p.PolicyId, DetachUin = user.uin })
     result = ctx.plan:outcome("removed")
   end
-  local info = {}
+  local info, names = {}, {}
   for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")) do
     info[#info + 1] = { GroupId = g.GroupId, Uin = user.uin }
+    names[#names + 1] = g.GroupName
   end
   if #info > 0 then
-    ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = info })
+    -- The plan names the groups; the call has only their ids.
+    ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = info },
+                   { note = "groups " .. table.concat(names, ", ") })
     result = ctx.plan:outcome("removed")
   end
   return result

@@ -159,6 +159,8 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
     t.eq((r.rc, w.new()), (0, []), "--dry-run makes no write")
     t.like(r.out, "frank.zhao:\n  1. cam.UpdateUser", "--dry-run prints the writes in order, access first")
     t.like(r.out, "lighthouse.IsolateInstances", "--dry-run plans isolation before termination")
+    t.ok(any("cam.RemoveUserFromGroup" in l and "# groups " in l and "test-operator" in l
+             for l in r.out.splitlines()), "and names the groups it leaves", r.out)
     summary = r.out.split("offboard (dry run):", 1)[-1]
     t.ok("  access       planned 1" in summary and "  server       planned 1" in summary
          and "revoked" not in summary and "terminated" not in summary,
