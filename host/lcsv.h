@@ -3,7 +3,7 @@
  * (lcsvread.c) and an atomic CSV writer for reports (lcsvwrite.c).
  *
  *   csv.open(path) -> reader | nil, "path: reason"
- *     reader:header(), reader:next(), reader:rows(), reader:close()
+ *     reader:header(), reader:next([t]), reader:rows(), reader:close()
  *   csv.create(path, columns [, {mode = "0600"}]) -> writer | nil, msg
  *     writer:write(row), writer:close()
  */

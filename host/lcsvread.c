@@ -14,6 +14,8 @@
  * record (ragged, invalid UTF-8, stray quote, unterminated quote) yields
  * false, "path:LINE: message"; after a quote error the rest of that line is
  * skipped, and the next call goes on with the following line.
+ * reader:next(t) sets the header's columns in t, a table the caller reuses
+ * for every record (no garbage per row), and leaves its other keys alone.
  *
  * Does not: convert values (all strings, "" when empty), keep rows, or
  * read delimiters other than comma or encodings other than UTF-8.
@@ -369,9 +371,10 @@ static int read_header(lua_State *L, struct reader *r, int ridx)
 /*
  * Pushes the next record for reader:next() and the rows() iterator:
  * row, line | nil at end | false, msg (or raise, if raise_bad) for a bad
- * record.  May raise on read errors.
+ * record.  The row is the table at stack index into, or a new one when
+ * into is 0.  May raise on read errors.
  */
-static int push_record(lua_State *L, struct reader *r, int ridx,
+static int push_record(lua_State *L, struct reader *r, int ridx, int into,
                        int raise_bad)
 {
 	size_t i, len;
@@ -391,7 +394,10 @@ static int push_record(lua_State *L, struct reader *r, int ridx,
 		return lua_error(L);
 	}
 	lua_getiuservalue(L, ridx, 1);
-	lua_createtable(L, 0, r->ncols);
+	if (into)
+		lua_pushvalue(L, into);
+	else
+		lua_createtable(L, 0, r->ncols);
 	for (i = 0; i < r->nf; i++) {
 		field(r, i, &s, &len);
 		lua_rawgeti(L, -2, (lua_Integer)i + 1);
@@ -452,14 +458,17 @@ static int reader_header(lua_State *L)
 	return 1;
 }
 
-/* reader:next() -> row, line | nil at end | false, "path:LINE: msg";
- * may raise on read errors */
+/* reader:next([t]) -> row, line | nil at end | false, "path:LINE: msg";
+ * the row is t when given; may raise on read errors */
 static int reader_next(lua_State *L)
 {
 	struct reader *r = check_reader(L, 1);
+	int into = !lua_isnoneornil(L, 2);
 
-	lua_settop(L, 1);
-	return push_record(L, r, 1, 0);
+	if (into)
+		luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	return push_record(L, r, 1, into ? 2 : 0, 0);
 }
 
 /* The rows() iterator: () -> row, line | nil; raises "path:LINE: msg"
@@ -471,7 +480,7 @@ static int rows_iter(lua_State *L)
 	lua_settop(L, 0);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	r = check_reader(L, 1);
-	return push_record(L, r, 1, 1);
+	return push_record(L, r, 1, 0, 1);
 }
 
 /* reader:rows() -> iterator for `for row, line in r:rows()` */

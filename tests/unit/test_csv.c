@@ -397,6 +397,32 @@ static const struct test tests[] = {
 	 "eq(t[3][1].a, '3') eq(t[3][2], 30004, 'line after 30000 newlines')\n",
 	 NULL},
 
+	{"next(t) fills t: the same results as next() for every file",
+	 "for _, name in ipairs{'bom.csv', 'crlf.csv', 'cr.csv', 'quoted.csv',\n"
+	 "    'trim.csv', 'ragged.csv', 'utf8.csv', 'unterminated.csv',\n"
+	 "    'stray.csv', 'blank.csv', 'long.csv', 'chunks.csv'} do\n"
+	 "  local want = rows_of(name)\n"
+	 "  local r, t = assert(csv.open(P(name))), {mine = 'kept'}\n"
+	 "  local cols = r:header()\n"
+	 "  for k = 1, #want do\n"
+	 "    local a, b = r:next(t)\n"
+	 "    local what = name .. ' result ' .. k\n"
+	 "    eq(b, want[k][2], what .. ': line or message')\n"
+	 "    if want[k][1] == false then\n"
+	 "      eq(a, false, what)\n"
+	 "    else\n"
+	 "      eq(a, t, what .. ': t itself')\n"
+	 "      for _, c in ipairs(cols) do eq(t[c], want[k][1][c], what .. ': ' .. c) end\n"
+	 "      eq(t.mine, 'kept', what .. ': other keys left alone')\n"
+	 "    end\n"
+	 "  end\n"
+	 "  eq(r:next(t), nil, name .. ': end') r:close()\n"
+	 "end\n"
+	 "local r = assert(csv.open(P'crlf.csv'))\n"
+	 "local ok, err = pcall(r.next, r, 'x')\n"
+	 "eq(ok, false) has(err, 'table expected, got string')\n"
+	 "eq(r:next(nil).a, '1', 'nil: a new table') r:close()\n", NULL},
+
 	{"100,000 rows stream with flat memory",
 	 "local cols = {'uin', 'name', 'email', 'phone', 'dept', 'role',\n"
 	 "              'group', 'policy', 'note'}\n"
