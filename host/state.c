@@ -19,6 +19,7 @@
 #include "lerror.h"
 #include "lcsv.h"
 #include "ljson.h"
+#include "lrowpack.h"
 #include "ltc.h"
 #include "msg.h"
 #include "paths.h"
@@ -56,6 +57,7 @@ static int pmain(lua_State *L)
 	preload(L, "cjson", luaopen_cjson);
 	preload(L, "tcrun.json", luaopen_tcrun_json);
 	preload(L, "tcrun.csv", luaopen_tcrun_csv);
+	preload(L, "tcrun.rowpack", luaopen_tcrun_rowpack);
 	lua_getglobal(L, "package");
 	lua_pushfstring(L, "%s/lua/?.lua;", home);
 	lua_getfield(L, -2, "path");
