@@ -28,7 +28,8 @@
 -- (os.time() at the start), stamp (its UTC "YYYYmmddTHHMMSSZ").
 --
 -- A row: line, employee (the roster's columns as validated, extra columns
--- under their own names; steps only read it), unit (settings, for
+-- under their own names; steps only read it: rows with the same
+-- environments share one environments list), unit (settings, for
 -- "employees"), status (step name -> the word it returned), facts (what
 -- the steps made, for the report), and after a failure, error (one line,
 -- terminal-safe: tc.printable) and failed_step.  A step is a function
@@ -62,37 +63,37 @@ local function fail(msg)
   return nil, 2
 end
 
-local function offered(list, v)
-  for _, x in ipairs(list) do if x == v then return true end end
-  return false
+-- The roles and environments unit settings s offer, as sets: asked for
+-- every row, so made once per unit (units:get returns the same settings).
+local offers = setmetatable({}, { __mode = "k" })
+local function offer(s)
+  local o = offers[s]
+  if not o then
+    o = { roles = {}, environments = {} }
+    for _, r in ipairs(s.roles) do o.roles[r] = true end
+    for _, env in ipairs(s.environments) do o.environments[env] = true end
+    offers[s] = o
+  end
+  return o
 end
 
--- Each row's unit settings, and a problem for every unit that is not
--- declared and every role or environment its unit does not offer.  A unit
--- file that does not load stops everything: nil, message.
-local function attach_units(path, rows, found)
-  local problems = {}
-  local function problem(line, msg)
-    problems[#problems + 1] = ("%s:%d: %s"):format(path, line, msg)
+-- The business-unit problems of employee e (nil when none): its unit is
+-- not declared, or does not offer its role or one of its environments.
+-- A unit file that does not load stops everything: nil, message.
+local function unit_problems(found, e)
+  local s, err, why = found:get(e.business_unit)
+  if why == "broken" then return nil, err end
+  if not s then return { err } end
+  local o, problems = offer(s), nil
+  if not o.roles[e.role] then
+    problems = { ("role '%s' is not one business unit '%s' offers"):format(e.role, e.business_unit) }
   end
-  for _, row in ipairs(rows) do
-    local e = row.employee
-    local s, err, why = found:get(e.business_unit)
-    if why == "broken" then return nil, err end
-    if not s then
-      problem(row.line, err)
-    else
-      row.unit = s
-      if not offered(s.roles, e.role) then
-        problem(row.line, ("role '%s' is not one business unit '%s' offers")
-                            :format(e.role, e.business_unit))
-      end
-      for _, env in ipairs(e.environments) do
-        if not offered(s.environments, env) then
-          problem(row.line, ("environment '%s' is not one business unit '%s' offers")
-                              :format(env, e.business_unit))
-        end
-      end
+  local envs = e.environments
+  for i = 1, #envs do
+    if not o.environments[envs[i]] then
+      problems = problems or {}
+      problems[#problems + 1] = ("environment '%s' is not one business unit '%s' offers")
+                                  :format(envs[i], e.business_unit)
     end
   end
   return problems
@@ -131,11 +132,20 @@ function M.start(argv, spec)
   if not found then return fail(uerr) end
 
   local rows, problems = {}, {}
-  if spec.roster then rows, problems = roster.load(pos[1], ROSTERS[spec.roster]) end
-  if rows and spec.roster == "employees" then
-    local more, err = attach_units(pos[1], rows, found)
-    if not more then return fail(err) end
-    problems = roster.merge_problems(pos[1], problems, more)
+  if spec.roster == "employees" then
+    -- Each row's units checked as it is read, so that no row is kept
+    -- longer than the roster's own checks need.
+    local broken
+    rows, problems = roster.load(pos[1], ROSTERS.employees, function(e)
+      if broken then return nil end
+      local more
+      more, broken = unit_problems(found, e)
+      return more
+    end)
+    if broken then return fail(broken) end
+    for _, row in ipairs(rows or {}) do row.unit = found:get(row.employee.business_unit) end
+  elseif spec.roster then
+    rows, problems = roster.load(pos[1], ROSTERS[spec.roster])
   end
   if not rows or #problems > 0 then
     io.stderr:write(roster.format_problems(problems), "\n")

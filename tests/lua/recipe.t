@@ -55,6 +55,19 @@ t.like(said, ":5: 'default' holds the defaults; it is not a business unit",
 t.ok(said:find(":3:.*:4:.*:5:"), "in line order", said)
 t.is(io.open(tmp .. "/never", "r"), nil, "and --out was not made")
 
+-- A roster missing a column the unit check reads: the missing column, not
+-- a unit problem per row (nor a traceback).
+for _, col in ipairs({ "business_unit", "role", "environments" }) do
+  local header = HEADER:gsub(col .. ",", "")
+  local body = "ann.lee,Ann,ann@example.com,,platform,admin,dev,CC1,yes,\n"
+  body = col == "business_unit" and body:gsub(",platform,", ",", 1)
+         or col == "role" and body:gsub(",admin,", ",", 1) or body:gsub(",dev,", ",", 1)
+  local missing = write("missing-" .. col .. ".csv", header .. body)
+  run, code, said = start({ missing, "--out", tmp .. "/never" }, SPEC)
+  t.is(code, 2, "no " .. col .. " column: exit 2")
+  t.is(said, ("%s:1: missing required column '%s'\n"):format(missing, col), "and only that said")
+end
+
 run, code, said = start({ "--nope", bad }, SPEC)
 t.is(code, 2, "an unknown option: exit 2")
 t.like(said, "unknown option '%-%-nope'", "named")

@@ -128,9 +128,80 @@ for _, c in ipairs(cases) do
   t.is(got, want(path, expected), name)
 end
 
--- 3. the valid rows are still returned next to the problems
+-- 3. a roster with a problem is never acted on: no rows, whichever line it is on
 rows, problems = load(HEADER .. GOOD .. "bob,Bob,bob@example.com,,platform,root,dev,CC1,yes\n")
-t.is(#rows, 1, "valid rows are returned alongside problems")
+t.is(#rows, 0, "no rows alongside a problem on the last line")
+rows, problems = load(HEADER .. "bob,Bob,bob@example.com,,platform,root,dev,CC1,yes\n" .. GOOD)
+t.is(#rows, 0, "nor alongside one on the first")
+
+-- 3b. check_row: more problems with each row that passes the roster's own
+-- checks, in line order with them; the row it sees is the employee
+local seen = {}
+local function check_row(e)
+  seen[#seen + 1] = e.username
+  if e.business_unit ~= "platform" then return { "unit " .. e.business_unit .. " is unknown" } end
+end
+local path3 = write(HEADER .. GOOD ..
+  "bob,Bob,bob@example.com,,lab,viewer,dev;prod,CC1,yes\n" ..
+  "carl,Carl,carl@example.com,,platform,root,dev,CC1,yes\n" ..
+  "dan,Dan,dan@example.com,,lab,viewer,dev,CC1,no\n")
+rows, problems = roster.load(path3, roster.ONBOARD, check_row)
+t.is(table.concat(problems, "\n"), want(path3, {
+  { 3, "unit lab is unknown" },
+  { 4, "unknown role 'root' (expected viewer, developer, operator or admin)" },
+  { 5, "unit lab is unknown" } }), "check_row's problems have file:line, in line order")
+t.is(table.concat(seen, ","), "alice.wang,bob,dan", "check_row sees only rows the roster accepts")
+t.is(#rows, 0, "and its problems, too, mean no rows")
+rows, problems = roster.load(write("username,role\nbob,viewer\n"), roster.ONBOARD, function(e)
+  error("called for a roster missing required columns")
+end)
+t.is(#problems, 6, "no check_row when a required column is missing: its rows lack what it checks")
+rows, problems = roster.load(write(HEADER .. GOOD), roster.ONBOARD, function(e)
+  t.is(table.concat(e.environments, ","), "dev", "check_row gets normalised values")
+end)
+t.is(#rows, 1, "check_row returning nothing: the row is kept")
+
+-- 3c. rows come back as they were read, from the compact form they wait in:
+-- awkward text, empty extras, long fields, equal environments as one list
+rows, problems = load("username,note,environments,role,workspace,phone\n" ..
+  "ann,\"\0nul, \"\"quote\"\", \n\",\"prod;dev\",viewer,no,+86 1 2345 6789\n" ..
+  "bo,,dev;prod,viewer,,\n" ..
+  "cy," .. ("x"):rep(4096) .. ",dev,admin,YES,123456\n", roster.OFFBOARD)
+t.is(problems, "", "awkward values: no problems")
+local ann, bo, cy = rows[1] and rows[1].employee or {}, rows[2] and rows[2].employee or {},
+                    rows[3] and rows[3].employee or {}
+t.is(ann.note, "\0nul, \"quote\", \n", "NUL, comma, quote, newline kept as-is")
+t.is(bo.note, "", "an empty extra stays an empty string")
+t.is(#cy.note, 4096, "a field of MAX_FIELD bytes comes back whole")
+t.is(ann.phone .. "|" .. tostring(bo.phone) .. "|" .. cy.phone, "+86123456789|nil|123456", "phones")
+t.is(tostring(ann.workspace) .. tostring(bo.workspace) .. tostring(cy.workspace), "falsetruetrue",
+     "workspace: no, empty, YES")
+t.ok(ann.environments == bo.environments, "equal environments are one list")
+t.is(table.concat(ann.environments, ","), "dev,prod", "in canonical order")
+t.is(rows[3] and rows[3].line, 5, "lines counted across a quoted newline")
+local names = {}
+for k in pairs(ann) do names[#names + 1] = k end
+table.sort(names)
+t.is(table.concat(names, ","), "environments,note,phone,role,username,workspace",
+     "an employee holds its columns and nothing else")
+
+-- 3d. memory: a roster whose problem is on its last line keeps its rows
+-- compactly until then (about 200 bytes a row, not 800 as tables)
+local big = { HEADER }
+for i = 1, 20000 do
+  big[#big + 1] = ("emp%05d,Employee %d,emp%05d@example.com,+86 139 0000 %04d,platform,%s,dev;test,CC1,yes\n")
+    :format(i, i, i, i % 10000, i == 20000 and "root" or "viewer")
+end
+local heap
+collectgarbage()
+local before = collectgarbage("count")
+rows, problems = roster.load(write(table.concat(big)), roster.ONBOARD, function(e)
+  if e.username == "emp19999" then collectgarbage() heap = collectgarbage("count") - before end
+end)
+t.is(#problems, 1, "20,000 rows, the last one bad")
+t.ok(heap and heap < 8 * 1024, "the 19,999 rows before it take under 8 MB of Lua heap",
+     ("%.1f MB"):format((heap or 0) / 1024))
+print(("# %.1f MB of Lua heap for 19,999 rows"):format((heap or 0) / 1024))
 
 -- 4. BOM, CRLF, quoted fields with commas, quotes and newlines; normalisation
 rows, problems = load("\xEF\xBB\xBF" .. HEADER:gsub("\n", ",notes\r\n") ..
