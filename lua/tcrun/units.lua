@@ -313,7 +313,7 @@ function M.open(dirs)
   defaults = deep_copy(defaults)
   local why = check(defaults)
   if why then return nil, last .. ": " .. why end
-  return setmetatable({ dirs = dirs, defaults = defaults, cache = {} }, M)
+  return setmetatable({ dirs = dirs, defaults = defaults, cache = {}, undeclared = {} }, M)
 end
 
 -- The values of a region setting (env_region, server_region) across the
@@ -347,19 +347,23 @@ function M:declared()
 end
 
 -- The settings of unit name (a table with name and hooks), or nil, a
--- message, and "undeclared" or "broken".  Cached.
+-- message, and "undeclared" or "broken".  Cached, and so is a unit that
+-- is not declared (every roster row naming it asks: a misspelt unit down a
+-- column of 50,000 rows listed the folders 50,000 times).
 function M:get(name)
   local hit = self.cache[name]
   if hit then return hit end
+  if self.undeclared[name] then return nil, self.undeclared[name], "undeclared" end
   if name == "default" then
     return nil, "'default' holds the defaults; it is not a business unit", "undeclared"
   end
   local path = find(self.dirs, name)
   if not path then
     local known = self:declared()
-    return nil, ("business unit '%s' is not declared (no %s.lua in %s; declared: %s)")
+    self.undeclared[name] = ("business unit '%s' is not declared (no %s.lua in %s; declared: %s)")
       :format(name, name, table.concat(self.dirs, " or "),
-              #known > 0 and table.concat(known, ", ") or "none"), "undeclared"
+              #known > 0 and table.concat(known, ", ") or "none")
+    return nil, self.undeclared[name], "undeclared"
   end
   local over, err = load_file(path)
   if not over then return nil, err, "broken" end

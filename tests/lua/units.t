@@ -130,5 +130,18 @@ t.ok(out == nil and err:find(tpl .. ": json: line 1, column 95: invalid \\u esca
      "a placeholder must stand in a string as text, not finish an escape", err or out)
 os.remove(tpl)
 
+-- An undeclared unit is looked for once: every roster row naming it asks.
+do
+  local listed, real = 0, tc.dir
+  tc.dir = function(...) listed = listed + 1 return real(...) end
+  local _, first, why = found:get("platfrom")
+  local before = listed
+  local _, again = found:get("platfrom")
+  tc.dir = real
+  t.is(why, "undeclared", "a misspelt unit is undeclared")
+  t.ok(before > 0 and listed == before, "asked again, the folders are not listed again", listed)
+  t.is(again, first, "and the same message comes back")
+end
+
 os.execute("rm -rf '" .. dir .. "'")
 t.done()
