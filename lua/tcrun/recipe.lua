@@ -141,9 +141,8 @@ function M.start(argv, spec)
       local more
       more, broken = unit_problems(found, e)
       return more
-    end)
+    end, { unit = function(row) return (found:get(row.employee.business_unit)) end })
     if broken then return fail(broken) end
-    for _, row in ipairs(rows or {}) do row.unit = found:get(row.employee.business_unit) end
   elseif spec.roster then
     rows, problems = roster.load(pos[1], ROSTERS[spec.roster])
   end
@@ -155,7 +154,6 @@ function M.start(argv, spec)
     tc.warn(("%s: no rows after the header: nothing to do"):format(pos[1]))
     return nil, 0
   end
-  for _, row in ipairs(rows) do row.status, row.facts = {}, {} end
 
   local run = setmetatable({ name = spec.name, opts = opts, pos = pos, rows = rows, units = found,
                              roster = spec.roster and pos[1] or nil,

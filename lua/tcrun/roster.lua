@@ -288,6 +288,7 @@ local function packer(columns, checks)
 end
 
 -- rows, problems; or nil, {"path: reason"} when the file cannot be read.
+-- A row: line, employee, status, facts (see the end of load()).
 -- check_row(employee), when given, is called for each row that passes
 -- the roster's own checks (none when a required column is missing), and
 -- returns nil or a list of more problems with it (recipe.lua: business
@@ -295,7 +296,7 @@ end
 -- rows is then empty; until the end of the file the valid rows wait
 -- packed (host/lrowpack.c), so that validating 100,000 rows takes tens of
 -- MB, not hundreds.
-function M.load(path, spec, check_row)
+function M.load(path, spec, check_row, derive)
   local reader, err = csv.open(path)
   if not reader then return nil, { err } end
   local header = reader:header()
@@ -357,7 +358,7 @@ function M.load(path, spec, check_row)
     if not found[name] then columns[#columns + 1] = name end
   end
   local pack, unpack = packer(columns, checks)
-  local kept, rec = {}, {}
+  local kept, lines, rec = {}, {}, {}
   while true do
     local got, line = reader:next(rec)
     if got == nil then break end
@@ -369,16 +370,36 @@ function M.load(path, spec, check_row)
     if #problems > 0 then
       kept = nil                        -- no row will be wanted
     elseif got then
-      kept[#kept + 1] = pack(line, rec)
+      local k = #kept + 1
+      kept[k], lines[k] = pack(line, rec), line
     end
   end
   reader:close()
 
   if #problems > 0 then return {}, in_line_order(problems) end
+  -- A row stays packed until someone reads it: row.employee unpacks it
+  -- (once), row.status and row.facts are made on first use (recipe.lua),
+  -- and derive[k](row), when given, makes row[k] (recipe.lua: the unit).
+  -- So a clean 100,000-row roster is held in tens of MB until the run
+  -- gets to its rows.
+  local lazy = { __index = function(row, k)
+    local v
+    if k == "employee" then
+      local _, e = unpack(rawget(row, "packed"))
+      row.packed, v = nil, e
+    elseif k == "status" or k == "facts" then
+      v = {}
+    elseif derive and derive[k] then
+      v = derive[k](row)
+    else
+      return nil
+    end
+    rawset(row, k, v)
+    return v
+  end }
   local rows = {}
   for i = 1, #kept do
-    local line, employee = unpack(kept[i])
-    rows[i], kept[i] = { line = line, employee = employee }, nil
+    rows[i], kept[i] = setmetatable({ line = lines[i], packed = kept[i] }, lazy), nil
   end
   return rows, problems
 end

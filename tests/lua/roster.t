@@ -289,4 +289,25 @@ do
          "a display name with a line break is refused")
 end
 
+-- A clean roster's rows stay packed until read: the employee is unpacked
+-- once, on first use; status and facts are made on first use; derive
+-- makes the fields it names.
+do
+  local derived = 0
+  local rows, probs = roster.load(srcdir .. "/samples/roster.csv", roster.ONBOARD, nil,
+    { unit = function(row) derived = derived + 1; return "unit of " .. row.employee.business_unit end })
+  local r = rows[2]
+  t.ok(#probs == 0 and rawget(r, "employee") == nil and type(rawget(r, "packed")) == "string"
+       and r.line == 3, "a row is its line and a packed string until read")
+  local e = r.employee
+  t.ok(e.username == "bob.li" and type(e.environments) == "table" and rawget(r, "packed") == nil,
+       "reading row.employee unpacks it (and drops the packed string)")
+  t.is(r.employee, e, "once: the same table after")
+  t.ok(next(r.status) == nil and r.status == r.status and r.facts ~= r.status,
+       "status and facts: tables of their own, made on first use")
+  t.ok(r.unit == "unit of " .. e.business_unit and r.unit and derived == 1,
+       "derive makes row.unit on first use, once")
+  t.is(r.nothing, nil, "any other field is nil")
+end
+
 t.done()
