@@ -64,6 +64,7 @@ struct call {
 	unsigned gen;               /* acct's credentials it was signed with */
 	unsigned wait_round;        /* the refresh it waits for (P_ACCOUNT) */
 	int token_retry;            /* sent again once after TokenFailure */
+	double slot_ms;             /* the rate-limit slot it was sent in */
 	struct call *outer;         /* the call whose gate made this one */
 	char *body;
 	size_t body_len;
@@ -320,8 +321,10 @@ static int proceed(lua_State *L, struct call *c)
 /* Waits for the action's rate-limit slot, then sends. */
 static int rate_then_send(lua_State *L, struct call *c)
 {
-	double wait = ratelimit_reserve(c->rt->rl, c->service, c->action,
-	                                sched_now_ms());
+	double now = sched_now_ms();
+	double wait = ratelimit_reserve(c->rt->rl, c->service, c->action, now);
+
+	c->slot_ms = now + wait;
 
 	if (wait >= 1) {
 		c->phase = P_RATE;
@@ -411,7 +414,7 @@ static int finish(lua_State *L, struct call *c)
 		}
 		klass = retry_class_of_code(code);
 		ratelimit_answered(c->rt->rl, c->service, c->action,
-		                   klass == RETRY_THROTTLED);
+		                   klass == RETRY_THROTTLED, c->slot_ms);
 		if (can_retry && retry_allowed(klass, c->o.idempotent)) {
 			snprintf(why, sizeof why, "%s", code);
 			return backoff(L, c, why);
@@ -419,7 +422,7 @@ static int finish(lua_State *L, struct call *c)
 		return fail(L, c, klass, code, str_member(error, "Message"),
 		            rid);
 	}
-	ratelimit_answered(c->rt->rl, c->service, c->action, 0);
+	ratelimit_answered(c->rt->rl, c->service, c->action, 0, c->slot_ms);
 	journal_call(c, "ok", NULL, NULL, rid);
 	sched_on_abandon(c->task, NULL, NULL);
 	ljson_push_hiding(L, resp);

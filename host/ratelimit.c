@@ -35,10 +35,11 @@ static const struct { const char *name; double rate; } known[] = {
  * land rate + 1 in one second and are throttled; a throttled call costs
  * a whole slot (its retry takes a later one), so a little slower is
  * faster.  How much jitter there is depends on the server and the
- * network, so the margin learns it: each throttle widens it by
- * MARGIN_STEP (up to MARGIN_MAX), each MARGIN_CALM answers in a row
- * without one narrow it by half a step (down to MARGIN_MIN), which
- * settles where about one call in a hundred is throttled.  Measured
+ * network, so the margin learns it: a throttle widens it by MARGIN_STEP
+ * (up to MARGIN_MAX), unless its call was spaced before the last widening
+ * (a burst of throttles is one lesson, not ten), and each MARGIN_CALM
+ * answers in a row without one narrow it by half a step (down to
+ * MARGIN_MIN).  Measured
  * against the sandbox at 5/s, 1,000 CreateInstances on a busy machine:
  * 33 of 233 throttled at exactly the rate (200 servers), 107 of 1,107 at
  * a fixed 2% margin, 5 of 1,005 with the learnt one. */
@@ -52,6 +53,7 @@ struct bucket {
 	double rate;         /* calls per second, 0 = unlimited */
 	double next_ms;      /* earliest time of the next call */
 	double margin;       /* spacing is margin / rate */
+	double widened_ms;   /* slots from here on use the last widening */
 	int calm;            /* answers since the last throttle */
 };
 
@@ -150,6 +152,7 @@ static struct bucket *find(struct ratelimit *rl, const char *service,
 	rl->slots[i].rate = builtin(rl, name);
 	rl->slots[i].next_ms = 0;
 	rl->slots[i].margin = MARGIN_MIN;
+	rl->slots[i].widened_ms = 0;
 	rl->slots[i].calm = 0;
 	rl->used++;
 	return &rl->slots[i];
@@ -188,7 +191,7 @@ double ratelimit_reserve(struct ratelimit *rl, const char *service,
 }
 
 void ratelimit_answered(struct ratelimit *rl, const char *service,
-                        const char *action, int throttled)
+                        const char *action, int throttled, double slot_ms)
 {
 	struct bucket *b = find(rl, service, action);
 
@@ -196,9 +199,12 @@ void ratelimit_answered(struct ratelimit *rl, const char *service,
 		return;
 	if (throttled) {
 		b->calm = 0;
+		if (slot_ms < b->widened_ms)
+			return;
 		b->margin += MARGIN_STEP;
 		if (b->margin > MARGIN_MAX)
 			b->margin = MARGIN_MAX;
+		b->widened_ms = b->next_ms;
 	} else if (++b->calm >= MARGIN_CALM) {
 		b->calm = 0;
 		b->margin -= MARGIN_STEP / 2;

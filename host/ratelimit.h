@@ -31,11 +31,12 @@ double ratelimit_rate(struct ratelimit *rl, const char *service,
 double ratelimit_reserve(struct ratelimit *rl, const char *service,
                          const char *action, double now_ms);
 
-/* Tells the limiter how a call of the action was answered: throttled
- * (RequestLimitExceeded) widens the action's margin, a run of other
- * answers narrows it again. */
+/* Tells the limiter how a call of the action, sent in the slot at
+ * slot_ms, was answered: throttled (RequestLimitExceeded) widens the
+ * action's margin, unless the call was spaced before the last widening;
+ * a run of other answers narrows it again. */
 void ratelimit_answered(struct ratelimit *rl, const char *service,
-                        const char *action, int throttled);
+                        const char *action, int throttled, double slot_ms);
 
 /* The spacing in force between calls of an action, in ms (0 = none). */
 double ratelimit_spacing_ms(struct ratelimit *rl, const char *service,

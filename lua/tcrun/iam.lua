@@ -95,7 +95,8 @@ function M.read(opts)
   -- Groups: members and policies, per group (fewer calls than per user).
   local groups = pages("ListGroups", {}, "GroupInfo", o)
   each(groups, function(g)
-    local entry = { GroupId = g.GroupId, GroupName = g.GroupName, members = {}, policies = {} }
+    local entry = { GroupId = g.GroupId, GroupName = g.GroupName, Remark = g.Remark or "",
+                    members = {}, policies = {} }
     for _, m in ipairs(pages("ListUsersForGroup", { GroupId = g.GroupId }, "UserInfo", o)) do
       entry.members[#entry.members + 1] = m.Name
     end

@@ -167,7 +167,7 @@ end
 -- Destroys an environment at once, within the account's deletion quota.
 -- One that cannot be destroyed (no quota left, or the call failed) is
 -- kept and tagged, and the step fails saying so.
-local function destroy_env(ctx, e, res, keep)
+local function destroy_env(ctx, e, res)
   local env = api.env(res.id, res.region)
   if not env then return "gone" end
   local ok, err = pcall(function()
@@ -180,7 +180,7 @@ local function destroy_env(ctx, e, res, keep)
                    { region = res.region })
   end)
   if not ok then
-    keep.tag(e, res)
+    res.kept = true   -- environments() tags it, with whatever else was kept
     error(err, 0)
   end
   return ctx.plan:outcome("destroyed")
@@ -226,10 +226,6 @@ local function retention(ctx, opts)
       local d = res.tags["retain-until"]
       return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
     end,
-    -- Tags one resource now (a destroy that failed keeps it).
-    tag = function(e, res)
-      if not res.tags.offboarded then tag_retained(ctx, e, { res.resource }, opts) end
-    end,
   }
 end
 
@@ -264,9 +260,15 @@ function M.servers(ctx, e, ws, opts)
   return settle(ctx, e, ws.server, opts, destroy_server, keep_server)
 end
 
--- Each environment: kept, or destroyed.
+-- Each environment: kept, or destroyed.  When one cannot be destroyed,
+-- what this run kept is tagged for retention before the row fails (the
+-- retention step will not run), and both errors are said.
 function M.environments(ctx, e, ws, opts)
-  return settle(ctx, e, ws.env, opts, destroy_env, keep_env)
+  local ok, word = pcall(settle, ctx, e, ws.env, opts, destroy_env, keep_env)
+  if ok then return word end
+  local tagged, terr = pcall(M.retention_tags, ctx, e, ws, opts)
+  if not tagged then error(tostring(word) .. "; and " .. tostring(terr), 0) end
+  error(word, 0)
 end
 
 -- What the server and environment steps kept, tagged for retention in

@@ -234,7 +234,7 @@ local function read_roles(ctx)
   ctx.roles, ctx.member_of = {}, {}
   local shards = {}
   for name, g in pairs(ctx.groups) do
-    local base, _, _, n = rolegroups.parse(name)
+    local base, _, _, n = rolegroups.parse(name, g.Remark or "")
     if base then shards[#shards + 1] = { base = base, n = n, group = g } end
   end
   api.all(shards, function(x)
@@ -467,14 +467,16 @@ function M.membership(ctx, e, unit, user)
     remove[#remove + 1] = { GroupId = m.GroupId, Uin = user.uin }
     removed[#removed + 1] = m.GroupName
   end
+  -- Leave first: a change of role in four environments would otherwise
+  -- hold eight role groups for a moment, past CAM's 10 with a few others.
   -- The plan names the groups; the call has only their ids.
-  if #add > 0 then
-    ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add },
-                   { note = "groups " .. table.concat(added, ", ") })
-  end
   if #remove > 0 then
     ctx.plan:write(e.username, "cam", "RemoveUserFromGroup", { Info = remove },
                    { note = "groups " .. table.concat(removed, ", ") })
+  end
+  if #add > 0 then
+    ctx.plan:write(e.username, "cam", "AddUserToGroup", { Info = add },
+                   { note = "groups " .. table.concat(added, ", ") })
   end
   -- For the report: the shards they are in now, by role group.
   local now = {}

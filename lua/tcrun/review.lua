@@ -244,13 +244,20 @@ function M.findings(world, opts)
       -- Role groups against the roster: one shard of each role group the
       -- roster gives (rolegroups.lua), and no other role group.
       if person and is_hub then
-        local have, extra, missing = {}, {}, {}
+        local have, extra, missing, shards = {}, {}, {}, {}
         for _, g in ipairs(u.groups) do
-          local base = rolegroups.parse(g)
-          if base and (have[base] or not person.groups[base]) then
-            extra[#extra + 1] = g
-          elseif base then
-            have[base] = g
+          local grp = snap.groups[g]
+          local base, _, _, n = rolegroups.parse(g, grp and grp.Remark or "")
+          if base then shards[#shards + 1] = { g = g, base = base, n = n } end
+        end
+        -- The lowest shard of a role group is the one kept (as onboarding
+        -- keeps it); any other is extra.
+        table.sort(shards, function(a, b) return a.base < b.base or (a.base == b.base and a.n < b.n) end)
+        for _, s in ipairs(shards) do
+          if have[s.base] or not person.groups[s.base] then
+            extra[#extra + 1] = s.g
+          else
+            have[s.base] = s.g
           end
         end
         for g in pairs(person.groups) do if not have[g] then missing[#missing + 1] = g end end
@@ -384,7 +391,8 @@ function M.findings(world, opts)
   -- keeps on purpose until their retain-until date.
   local today = os.date("!%Y-%m-%d", now)
   for _, ws in ipairs(world.workspaces or {}) do
-    local kept = ws.retain_until and ws.retain_until >= today
+    local kept = ws.offboarded and ws.retain_until and ws.retain_until:find("^%d%d%d%d%-%d%d%-%d%d$")
+                 and ws.retain_until >= today
     if not want[ws.owner] and not kept then
       add("orphan-workspace", hub, ws.owner or ("uin " .. tostring(ws.owner_uin)),
           ("%s %s (%s) belongs to %s, who is not on the roster%s"):format(ws.kind, ws.id, ws.region,

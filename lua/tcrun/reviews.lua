@@ -139,7 +139,8 @@ function M.read_world(run, opts)
   -- by the roster or by the groups they are really in.
   local function mfa(u)
     for _, g in ipairs(u.groups) do
-      if g:find("%-admin$") or g == "prod-operator" then
+      local base, env, role = rolegroups.parse(g)
+      if base and (role == "admin" or (env == "prod" and role == "operator")) then
         u.mfa_why = "in group " .. g
         return true
       end
@@ -169,7 +170,8 @@ function M.read_world(run, opts)
         for _, x in ipairs(list) do
           local tags = api.tag_map(x.Tags)
           world.workspaces[#world.workspaces + 1] = { kind = kind, id = x[id], region = r,
-            owner = tags.owner, owner_uin = uin, retain_until = tags["retain-until"] }
+            owner = tags.owner, owner_uin = uin, retain_until = tags["retain-until"],
+            offboarded = tags.offboarded }
         end
       end
     end
@@ -201,7 +203,8 @@ end
 -- every shard of a role group carries the role group's (rolegroups.lua).
 local function rendered_group(run, opts)
   return function(snap, gname, p)
-    local base, env, role = rolegroups.parse(gname)
+    local g = snap.groups[gname]
+    local base, env, role = rolegroups.parse(gname, g and g.Remark or "")
     if not base or p.PolicyName ~= "tcrun-" .. base then return false end
     local doc
     if run.accounts then

@@ -27,9 +27,11 @@ function M.shard(base, n)
   return n == 1 and base or ("%s-%d"):format(base, n)
 end
 
--- What a group name is: its role group, environment, role and shard
--- number; nil for a group that is no role group's shard.
-function M.parse(name)
+-- What a group is: its role group, environment, role and shard number;
+-- nil for a group that is no role group's shard.  remark, the group's
+-- (ListGroups), when given: a numbered shard is one only when tcrun made
+-- it ("tcrun: ..."), so a hand-made group named like one is never taken.
+function M.parse(name, remark)
   local env, role, n = name:match("^(%l+)%-(%l+)%-([1-9]%d?%d?)$")
   if not env then
     env, role = name:match("^(%l+)%-(%l+)$")
@@ -38,6 +40,7 @@ function M.parse(name)
     return nil   -- the first shard has no number
   end
   if not (env and ENV[env] and ROLE[role]) then return nil end
+  if n ~= "1" and remark ~= nil and not tostring(remark):find("^tcrun:") then return nil end
   return M.base(env, role), env, role, tonumber(n)
 end
 

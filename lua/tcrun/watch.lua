@@ -39,21 +39,35 @@ local function join(self, id, by)
   self.changed = true
 end
 
--- One round: pause, then describe every id wanted now, max at a time.
--- Whatever happens, the round ends and the waiters are woken.
+-- A round's reads, each tried this many times (after the host's own
+-- retries) before every waiter of the round gets its error: one bad
+-- answer should not fail a thousand rows.
+local TRIES = 3
+
+-- One round: pause (not for a read: someone wants the state as it is),
+-- then describe every id wanted now, max at a time.  Whatever happens,
+-- the round ends and the waiters are woken.
 local function round(self)
   self.busy = true
   local ok, err = pcall(function()
     if self.changed then self.pause = self.spec.every
     else self.pause = math.min(self.pause * 1.5, self.spec.cap) end
     self.changed = false
-    tc.sleep(self.pause)
+    if not self.hurry then tc.sleep(self.pause) end
+    self.hurry = false
     self.started = self.started + 1
     local ids = api.sorted_keys(self.want)
     local seen = {}
     for i = 1, #ids, self.spec.max do
       local chunk = table.move(ids, i, math.min(i + self.spec.max - 1, #ids), 1, {})
-      for id, item in pairs(self.spec.describe(chunk)) do seen[id] = item end
+      local found
+      for try = 1, TRIES do
+        local good, r = pcall(self.spec.describe, chunk)
+        if good then found = r; break end
+        if try == TRIES then error(r, 0) end
+        tc.sleep(self.pause * try)
+      end
+      for id, item in pairs(found) do seen[id] = item end
     end
     self.seen = seen
   end)
@@ -92,6 +106,7 @@ end
 -- The resource as a round that began after the question describes it
 -- (nil: not found), for a read shared with everyone else's.
 function Watch:read(id, timeout, what)
+  self.hurry = true
   return self:wait(id, function(item) return { item } end, timeout or 600, what)[1]
 end
 

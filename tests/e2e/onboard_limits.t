@@ -64,5 +64,27 @@ with Sandbox() as sb:
     r = run(sb, "--dry-run", "onboard.lua", write_roster("five.csv", people[:10]))
     t.eq(r.rc, 0, "five new ones fit (the five already there count as there)")
 
+# CAM's 10 groups per user: a developer in all four environments, in three
+# groups of her own, becomes an operator; leaving the developer groups
+# first, she never holds more than 7 + 4.
+with Sandbox() as sb:
+    def amy(role):
+        path = os.path.join(tmp, "amy-%s.csv" % role)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(HEADER + "amy,Amy,amy@example.com,,platform,%s,dev;test;staging;prod,CC-1,no\n"
+                    % role)
+        return path
+    t.eq(run(sb, "onboard.lua", amy("developer"), "--out", os.path.join(tmp, "amy1")).rc, 0,
+         "amy onboarded as a developer in four environments")
+    uin = sb.call("cam", "GetUser", {"Name": "amy"})["Uin"]
+    for i in range(3):
+        gid = sb.call("cam", "CreateGroup", {"GroupName": "club-%d" % i})["GroupId"]
+        sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": gid, "Uin": uin}]})
+    r = run(sb, "onboard.lua", amy("operator"), "--out", os.path.join(tmp, "amy2"))
+    t.eq(r.rc, 0, "her change to operator goes through")
+    groups = sorted(g["GroupName"] for g in sb.call("cam", "ListGroupsForUser", {"SubUin": uin})["GroupInfo"])
+    t.eq(groups, ["club-0", "club-1", "club-2", "dev-operator", "prod-operator", "staging-operator",
+                  "test-operator"], "she is in the operator groups and her own, no developer group")
+
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

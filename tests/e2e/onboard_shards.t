@@ -121,10 +121,26 @@ with Sandbox("--async-delay-ms", "100") as sb:
     t.eq(run(sb, "onboard.lua", roster, "--out", os.path.join(tmp, "on3")).rc, 0, "a third run")
     t.eq(write_count(sb), w1, "writes nothing")
 
+    # MFA is required of anyone in a shard of an admin or prod operator
+    # group, and a hand-made group named like a shard is no role group.
+    opx = sb.call("cam", "AddUser", {"Name": "opx", "ConsoleLogin": 1, "Password": "Op-pass-123!"})["Uin"]
+    g2 = sb.call("cam", "CreateGroup", {"GroupName": "prod-operator-2",
+                                        "Remark": "tcrun: operator on prod"})["GroupId"]
+    sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": g2, "Uin": opx}]})
+    hand = sb.call("cam", "CreateGroup", {"GroupName": "dev-viewer-7", "Remark": "the viewers' club"})
+    sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": hand["GroupId"],
+        "Uin": sb.call("cam", "GetUser", {"Name": "dev002"})["Uin"]}]})
+    out = os.path.join(tmp, "review4")
+    run(sb, "permission_review.lua", roster, "--out", out)
+    t.eq([f["principal"] for f in drift(out, "no-mfa")], ["opx"],
+         "the review wants MFA of someone in prod-operator-2")
+    t.eq(drift(out), [], "and takes a hand-made dev-viewer-7 for no role group")
+    r = run(sb, "--dry-run", "onboard.lua", roster)
+    t.ok(r.rc == 0 and "dev-viewer-7" not in r.out, "onboarding leaves the hand-made group alone")
+
     # 300 groups: fill the account to 299, then a roster needing two more
     # shards of prod-viewer (99 places left in it) is refused whole.
-    have = len(sb.world()["groups"])
-    for i in range(299 - have):
+    for i in range(299 - len(sb.world()["groups"])):
         sb.call("cam", "CreateGroup", {"GroupName": "team-%03d" % i})
     big = os.path.join(tmp, "big.csv")
     write_roster(big, [("pv%03d" % i, "viewer", "prod") for i in range(250)])

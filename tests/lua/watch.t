@@ -67,6 +67,20 @@ t.is(#failures, 3, "all three waiters fail")
 t.is(failures[3] and type(failures[3].error) == "table" and failures[3].error.code,
      "InternalError", "with the read's own error")
 
+-- 4b. A read that fails once or twice is tried again; the waiters never
+-- see it.
+local fails = 2
+w = watch.new { every = 0.01, cap = 0.01, max = 100,
+  describe = function(ids)
+    if fails > 0 then fails = fails - 1; error("flaky", 0) end
+    local out = {}
+    for _, id in ipairs(ids) do out[id] = { ready = true } end
+    return out
+  end }
+_, failures = tc.each({ "a", "b" }, function(id) w:wait(id, ready_item, 10) end,
+                      { parallel = 2, quiet = true })
+t.ok(#failures == 0 and fails == 0, "two failed reads, tried again: no waiter fails")
+
 -- 5. done raising stops its own waiter only.
 w = fake(100, { a = 1, b = 2 })
 _, failures = tc.each({ "a", "b" }, function(id)

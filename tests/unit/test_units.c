@@ -231,28 +231,31 @@ static void test_ratelimit(void)
 	   near(ratelimit_reserve(rl, s, a, 1000), 204) &&
 	   near(ratelimit_reserve(rl, s, a, 1100), 308),
 	   "reserve: the first at once, then one slot after another");
-	ratelimit_answered(rl, s, a, 1);
+	ratelimit_answered(rl, s, a, 1, 1204);
 	ok(near(ratelimit_spacing_ms(rl, s, a), 206),
 	   "a throttle widens the margin by a step (206 ms)");
+	ratelimit_answered(rl, s, a, 1, 1308);
+	ok(near(ratelimit_spacing_ms(rl, s, a), 206),
+	   "a throttle of a call spaced before that widening teaches nothing more");
 	for (i = 0; i < 49; i++)
-		ratelimit_answered(rl, s, a, 0);
+		ratelimit_answered(rl, s, a, 0, 5000);
 	ok(near(ratelimit_spacing_ms(rl, s, a), 206),
 	   "49 calm answers leave it");
-	ratelimit_answered(rl, s, a, 0);
+	ratelimit_answered(rl, s, a, 0, 5000);
 	ok(near(ratelimit_spacing_ms(rl, s, a), 205),
 	   "the 50th narrows it by half a step");
 	for (i = 0; i < 100; i++)
-		ratelimit_answered(rl, s, a, 1);
+		ratelimit_answered(rl, s, a, 1, 1e9 + i);
 	ok(near(ratelimit_spacing_ms(rl, s, a), 240),
 	   "throttle after throttle: never more than 20%% (240 ms)");
 	for (i = 0; i < 100000; i++)
-		ratelimit_answered(rl, s, a, 0);
+		ratelimit_answered(rl, s, a, 0, 2e9);
 	ok(near(ratelimit_spacing_ms(rl, s, a), 204),
 	   "calm for long: back to 2%%, never less");
 	ok(near(ratelimit_spacing_ms(rl, "cam", "GetUser"), 51),
 	   "another action keeps its own margin (20/s: 51 ms)");
 	ratelimit_set(rl, "cam", "GetUser", 0);
-	ratelimit_answered(rl, "cam", "GetUser", 1);
+	ratelimit_answered(rl, "cam", "GetUser", 1, 0);
 	ok(near(ratelimit_spacing_ms(rl, "cam", "GetUser"), 0) &&
 	   near(ratelimit_reserve(rl, "cam", "GetUser", 5), 0),
 	   "an unlimited action stays unlimited");
