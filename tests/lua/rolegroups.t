@@ -15,6 +15,9 @@ for _, name in ipairs({ "dev-developer-1", "dev-developer-0", "dev-developer-04"
                         "admins", "" }) do
   t.is(rg.parse(name), nil, ("%q is no role group shard"):format(name))
 end
+t.is(rg.parse("dev-viewer-7", "the viewers' club"), nil, "a numbered shard someone else made is none")
+t.is(rg.parse("dev-viewer-7", "tcrun: viewer on dev"), "dev-viewer", "one tcrun made is")
+t.is(rg.parse("dev-viewer", "the viewers' club"), "dev-viewer", "the first goes by its name alone")
 t.is(table.concat(rg.wanted({ role = "operator", environments = { "staging", "prod" } }), " "),
      "staging-operator prod-operator", "an employee's role groups, in environment order")
 t.ok(rg.PER_GROUP == 100 and rg.PER_USER == 10 and rg.PER_ACCOUNT == 300, "CAM's limits")
