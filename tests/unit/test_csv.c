@@ -19,6 +19,7 @@
 #include <lualib.h>
 
 #include "lcsv.h"
+#include "luachunk.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/test_csv.XXXXXX";
@@ -513,26 +514,6 @@ static void diag(const char *msg)
 	}
 }
 
-/* Runs a chunk; on failure keeps its message in failure[]. */
-static char failure[4096];
-
-static int run_chunk(lua_State *L, const char *name, const char *code)
-{
-	char chunkname[128];
-	int rc;
-
-	snprintf(chunkname, sizeof chunkname, "=%s", name);
-	rc = luaL_loadbuffer(L, code, strlen(code), chunkname);
-	if (rc == LUA_OK)
-		rc = lua_pcall(L, 0, 0, 0);
-	if (rc != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-
-		snprintf(failure, sizeof failure, "%s", msg ? msg : "?");
-		lua_pop(L, 1);
-	}
-	return rc;
-}
 
 static void collect(lua_State *L)
 {
@@ -601,7 +582,7 @@ int main(void)
 	lua_register(L, "list_dir", l_list_dir);
 	lua_register(L, "rss_kib", l_rss_kib);
 	if (run_chunk(L, "prelude", prelude) != LUA_OK) {
-		diag(failure);
+		diag(chunk_failure);
 		lua_close(L);
 		remove_tmpdir();
 		return 1;
@@ -615,7 +596,7 @@ int main(void)
 			rc = run_chunk(L, t->name, t->check);
 		collect(L);
 		if (!ok(rc == LUA_OK, "%s", t->name))
-			diag(failure);
+			diag(chunk_failure);
 	}
 	lua_close(L);
 	remove_tmpdir();

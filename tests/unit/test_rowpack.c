@@ -12,6 +12,7 @@
 #include <lualib.h>
 
 #include "lrowpack.h"
+#include "luachunk.h"
 #include "tap.h"
 
 struct test {
@@ -78,25 +79,6 @@ static const struct test tests[] = {
 	 "fails('table expected', rowpack.unpack, s, 'a')\n"},
 };
 
-static char failure[2048];
-
-static int run_chunk(lua_State *L, const char *name, const char *code)
-{
-	char chunkname[128];
-	int rc;
-
-	snprintf(chunkname, sizeof chunkname, "=%s", name);
-	rc = luaL_loadbuffer(L, code, strlen(code), chunkname);
-	if (rc == LUA_OK)
-		rc = lua_pcall(L, 0, 0, 0);
-	if (rc != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-
-		snprintf(failure, sizeof failure, "%s", msg ? msg : "?");
-		lua_pop(L, 1);
-	}
-	return rc;
-}
 
 int main(void)
 {
@@ -108,14 +90,14 @@ int main(void)
 	luaL_requiref(L, "tcrun.rowpack", luaopen_tcrun_rowpack, 0);
 	lua_pop(L, 1);
 	if (run_chunk(L, "prelude", prelude) != LUA_OK) {
-		printf("# %s\n", failure);
+		printf("# %s\n", chunk_failure);
 		lua_close(L);
 		return 1;
 	}
 	for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
 		if (!ok(run_chunk(L, tests[i].name, tests[i].run) == LUA_OK, "%s",
 		        tests[i].name))
-			printf("# %s\n", failure);
+			printf("# %s\n", chunk_failure);
 		lua_settop(L, 0);
 		lua_gc(L, LUA_GCCOLLECT);
 	}
