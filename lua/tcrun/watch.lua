@@ -44,7 +44,11 @@ end
 -- answer should not fail a thousand rows.
 local TRIES = 3
 
--- One round: pause (not for a read: someone wants the state as it is),
+-- A read wants the state as it is: its round pauses only this long, to
+-- gather the other rows' reads into the same calls.
+local READ_PAUSE = 0.2
+
+-- One round: pause (shorter for a read),
 -- then describe every id wanted now, max at a time.  Whatever happens,
 -- the round ends and the waiters are woken.
 local function round(self)
@@ -53,7 +57,7 @@ local function round(self)
     if self.changed then self.pause = self.spec.every
     else self.pause = math.min(self.pause * 1.5, self.spec.cap) end
     self.changed = false
-    if not self.hurry then tc.sleep(self.pause) end
+    tc.sleep(self.hurry and math.min(self.pause, READ_PAUSE) or self.pause)
     self.hurry = false
     self.started = self.started + 1
     local ids = api.sorted_keys(self.want)

@@ -46,13 +46,13 @@ local round, seen_round = 0, nil
 w = watch.new { every = 0.01, cap = 0.01, max = 100,
   describe = function(ids)
     round = round + 1
-    tc.sleep(0.2)
+    tc.sleep(0.5)
     local out = {}
     for _, id in ipairs(ids) do out[id] = { round = round } end
     return out
   end }
 tc.each({ "first", "late" }, function(id)
-  if id == "late" then tc.sleep(0.1) end
+  if id == "late" then tc.sleep(0.25) end
   local r = w:wait(id, function(item) return item and item.round end, 10)
   if id == "late" then seen_round = r end
 end, { parallel = 2 })
