@@ -39,7 +39,6 @@
 -- module's own <style>, by its SHA-256, and no script at all.
 local tc = require "tc"
 local json = require "tcrun.json"
-local base64 = require "tcrun.base64"
 local review_html = require "tcrun.review_html"
 
 local M = {}
@@ -185,10 +184,8 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print { body { padding: 0; } }
 ]]
 
-local function hash(s) return "'sha256-" .. base64.encode(review_html._sha256(s)) .. "'" end
-
 M.CSP = ("default-src 'none'; style-src %s; script-src 'none'; img-src 'none'; "
-  .. "base-uri 'none'; form-action 'none'"):format(hash(STYLE))
+  .. "base-uri 'none'; form-action 'none'"):format(review_html.csp_hash(STYLE))
 
 -- --- charts ---
 

@@ -86,12 +86,7 @@ local function kind(v)
   return type(v)
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = api.sorted_keys
 
 ---------------------------------------------------------------------------
 -- The catalogue: service -> set of actions, built once.

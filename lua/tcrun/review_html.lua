@@ -19,6 +19,7 @@
 -- #sort=principal (ascending) or #sort=-principal (descending); columns
 -- are severity, kind, account, principal, detail, evidence, id.
 local tc = require "tc"
+local api = require "tcrun.api"
 local json = require "tcrun.json"
 local base64 = require "tcrun.base64"
 
@@ -66,7 +67,6 @@ local function sha256(s)
   end
   return string.pack(">I4I4I4I4I4I4I4I4", table.unpack(h))
 end
-M._sha256 = sha256  -- for tests
 
 local ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 
@@ -195,7 +195,9 @@ local SCRIPT = [[
 })();
 ]]
 
+-- A CSP source that allows exactly the text s (a style or a script).
 local function hash(s) return "'sha256-" .. base64.encode(sha256(s)) .. "'" end
+M.csp_hash = hash
 
 M.CSP = ("default-src 'none'; style-src %s; script-src %s; img-src 'none'; "
   .. "base-uri 'none'; form-action 'none'"):format(hash(STYLE), hash(SCRIPT))
@@ -220,12 +222,7 @@ local function default_order(list)
 end
 M.default_order = default_order
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = api.sorted_keys
 
 -- Counts by severity, kind and account from a list of findings, for a
 -- review without a summary.

@@ -65,14 +65,7 @@ local function list_of(check, what)
   end
 end
 
--- The keys of t, sorted, so that a check names the same problem first
--- every time.
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = api.sorted_keys
 
 -- Region names: ap-guangzhou, na-siliconvalley, ap-shanghai-fsi.
 local REGION = function(v)
