@@ -216,17 +216,11 @@ local function tag_retained(ctx, e, resources, opts)
   end
 end
 
--- What happens to a workspace: opts.destroy, or opts.purge_expired past
--- retain-until, destroys (destroying(res)); otherwise it is kept, marked
--- res.kept for retention_tags().
-local function retention(ctx, opts)
-  local today = os.date("!%Y-%m-%d", ctx.now)
-  return {
-    destroying = function(res)
-      local d = res.tags["retain-until"]
-      return opts.destroy or (opts.purge_expired and d ~= nil and d < today)
-    end,
-  }
+-- Whether res goes: opts.destroy, or opts.purge_expired past its
+-- retain-until; otherwise it is kept, marked res.kept for retention_tags().
+local function destroying(ctx, opts, res)
+  local d = res.tags["retain-until"]
+  return opts.destroy or (opts.purge_expired and d ~= nil and d < os.date("!%Y-%m-%d", ctx.now))
 end
 
 local function keep_server(ctx, e, res)
@@ -243,13 +237,12 @@ end
 -- Each resource of list, destroyed or kept as its retention says; the
 -- word of the last one ("none" for none).
 local function settle(ctx, e, list, opts, destroy, keep)
-  local r = retention(ctx, opts)
   local result = "none"
   for _, res in ipairs(list) do
-    if r.destroying(res) then
-      result = destroy(ctx, e, res, r)
+    if destroying(ctx, opts, res) then
+      result = destroy(ctx, e, res)
     else
-      result = keep(ctx, e, res, r)
+      result = keep(ctx, e, res)
     end
   end
   return result

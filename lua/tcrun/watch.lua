@@ -116,11 +116,11 @@ end
 
 -- The watchers of a run, one per kind, region and account (nil: the
 -- default account), made on first use.
-local watchers = setmetatable({}, { __mode = "k" })
+local watchers, DEFAULT = {}, {}
 
 local function watcher(kind, region, account, spec)
-  local by_account = watchers[account or watchers] or {}
-  watchers[account or watchers] = by_account
+  local by_account = watchers[account or DEFAULT] or {}
+  watchers[account or DEFAULT] = by_account
   local key = kind .. " " .. region
   if not by_account[key] then by_account[key] = M.new(spec) end
   return by_account[key]
