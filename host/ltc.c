@@ -30,6 +30,7 @@
 #include "printable.h"
 #include "ratelimit.h"
 #include "runtime.h"
+#include "sched.h"
 
 /* tc.rate_limit(service, action, n): calls/s for one action (0 = none) */
 static int tc_rate_limit(lua_State *L)
@@ -166,6 +167,15 @@ static int tc_isatty(lua_State *L)
 	return 1;
 }
 
+/* tc.clock() -> seconds on a monotonic clock, to the microsecond: for
+ * deadlines and durations, which os.time() (whole seconds, and it may be
+ * set back) cuts short by up to a second */
+static int tc_clock(lua_State *L)
+{
+	lua_pushnumber(L, sched_now_ms() / 1e3);
+	return 1;
+}
+
 /* tc.write_file(path, text) -> true, or nil, msg: writes text to path
  * with mode 0600 through a temporary file renamed onto it once complete
  * and synced (fs_atomic): a reader never sees half a file */
@@ -296,6 +306,7 @@ static const luaL_Reg funcs[] = {
 	{ "debug", tc_debug },
 	{ "journal_path", tc_journal_path },
 	{ "isatty", tc_isatty },
+	{ "clock", tc_clock },
 	{ "mkdir", tc_mkdir },
 	{ "dir", tc_dir },
 	{ "realpath", tc_realpath },

@@ -87,12 +87,12 @@ end
 -- 0.5 s, 1 s, ... up to every `every` seconds (default 5), for at most
 -- `timeout` seconds; raises "timed out ... waiting for <what>" after that.
 function M.wait(what, check, timeout, every)
-  local deadline = os.time() + (timeout or 600)
+  local deadline = tc.clock() + (timeout or 600)
   local pause, cap = 0.25, every or 5
   while true do
     local v = check()
     if v ~= nil then return v end
-    if os.time() >= deadline then
+    if tc.clock() >= deadline then
       error(("timed out after %d s waiting for %s"):format(timeout or 600, what), 0)
     end
     tc.sleep(pause)

@@ -572,14 +572,14 @@ function M.server(ctx, e, unit, user)
       result = ctx.plan:outcome("updated")
     end
   end
-  local asked = os.time()
+  local asked = tc.clock()
   ctx.plan:watch(watch.instances(region), id, function(now)
     if now and now.InstanceState == "LAUNCH_FAILED" then
       error("server " .. id .. " failed to launch", 0)
     end
     -- A new server shows within moments; one that never does is not in
     -- this region at all.
-    if not now and os.time() - asked > 120 then
+    if not now and tc.clock() - asked > 120 then
       error(("server %s is not in %s"):format(id, region), 0)
     end
     return now and now.InstanceState == "RUNNING"

@@ -85,7 +85,7 @@ end
 -- timeout seconds ("timed out ... waiting for <what>"), when done raises,
 -- or when a round's read fails (every waiter of that round gets its error).
 function Watch:wait(id, done, timeout, what)
-  local deadline = os.time() + timeout
+  local deadline = tc.clock() + timeout
   local since = self.started   -- rounds begun before we asked are stale
   join(self, id, 1)
   local ok, v = pcall(function()
@@ -97,7 +97,7 @@ function Watch:wait(id, done, timeout, what)
         local r = done(self.seen[id])
         if r ~= nil then return r end
       end
-      if os.time() >= deadline then
+      if tc.clock() >= deadline then
         error(("timed out after %d s waiting for %s"):format(timeout, what or tostring(id)), 0)
       end
     end

@@ -105,6 +105,13 @@ t.is(table.concat(log), "sasasa", "an event serves wait after wait")
 t.raises(function() local co = coroutine.wrap(function() tc.event():wait() end) co() end,
          "event:wait must run", "waiting outside a task is refused")
 
+-- tc.clock: monotonic seconds finer than os.time()'s whole seconds.
+local c0 = tc.clock()
+tc.sleep(0.05)
+local c1 = tc.clock()
+t.ok(c1 - c0 >= 0.05 and c1 - c0 < 5, "tc.clock measures a 0.05 s sleep", "%.6f", c1 - c0)
+t.ok(c0 ~= math.floor(c0) or c1 ~= math.floor(c1), "tc.clock has fractions of a second")
+
 t.raises(function() tc.call("cam", "ListUsers", {}, { retires = 3 }) end,
          "bad option 'retires' to 'call'", "a typo in tc.call options fails loudly")
 t.raises(function() tc.call("CAM", "ListUsers") end, "service name", "bad service name")

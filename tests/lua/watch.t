@@ -101,8 +101,10 @@ w = watch.new { every = 0.01, cap = 0.05, max = 100,
     pauses[#pauses + 1] = w.pause
     return {}
   end }
+local t0 = tc.clock()
 t.raises(function() w:wait("z", ready_item, 1, "server z to run") end,
          "timed out after 1 s waiting for server z to run", "a waiter times out")
+t.ok(tc.clock() - t0 >= 1, "not before its timeout", "%.3f s", tc.clock() - t0)
 t.ok(pauses[1] == 0.01 and pauses[2] == 0.015 and math.abs(pauses[3] - 0.0225) < 1e-9
      and pauses[#pauses] == 0.05, "rounds back off while nothing changes, up to the cap",
      "%s ... %s", table.concat(pauses, " ", 1, math.min(4, #pauses)), tostring(pauses[#pauses]))
