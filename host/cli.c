@@ -74,13 +74,17 @@ static enum cli_action fail(struct cli *c, const char *fmt, ...)
 	return c->action = CLI_ERROR;
 }
 
-/* A whole number in [lo, hi], or -1. */
+/* A whole number in [lo, hi] written in decimal digits alone (no sign,
+ * no spaces, which strtol would take), or -1. */
 static long number(const char *s, long lo, long hi)
 {
 	char *end;
-	long v = strtol(s, &end, 10);
+	long v;
 
-	return (*s && !*end && v >= lo && v <= hi) ? v : -1;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	return (!*end && v >= lo && v <= hi) ? v : -1;
 }
 
 /* The error for getopt's '?' or ':' at argv[at]: a long option is named
@@ -94,6 +98,14 @@ static enum cli_action bad_option(struct cli *c, int opt,
 
 	if (strncmp(elem, "--", 2) != 0 && optopt > ' ' && optopt < 0x7f)
 		shown = name;
+	/* --dry-run=1: the option exists but takes no value */
+	for (const struct option *o = longopts; o->name && strchr(elem, '='); o++) {
+		size_t n = strlen(o->name);
+
+		if (o->has_arg == no_argument && strncmp(elem + 2, o->name, n) == 0 &&
+		    elem[2 + n] == '=' && strncmp(elem, "--", 2) == 0)
+			return fail(c, "option '--%s' takes no value", o->name);
+	}
 	if (opt == ':')
 		return fail(c, "option '%s' needs a value", shown);
 	return fail(c, "unknown option '%s'", shown);

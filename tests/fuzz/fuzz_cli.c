@@ -76,7 +76,9 @@ static int names_arg(const char *error, const char *arg)
 	const char *eq = strchr(arg, '=');
 
 	if (is_message(error, "unknown option '%s'", arg) ||
-	    is_message(error, "option '%s' needs a value", arg))
+	    is_message(error, "option '%s' needs a value", arg) ||
+	    (eq && is_message(error, "option '%.*s' takes no value",
+	                      (int)(eq - arg), arg)))
 		return 1;
 	for (size_t k = 0; k < sizeof range_msgs / sizeof *range_msgs; k++)
 		if (is_message(error, "%s, got '%s'", range_msgs[k], arg) ||

@@ -29,6 +29,15 @@ r = tcrun("--parallel", "0", "x.lua")
 t.eq(r.rc, 2, "--parallel 0 refused")
 t.like(first_line(r), "--parallel: expected a number from 1 to 1024, got '0'", "with the reason")
 
+for bad in (" 7", "+7", "7 ", "-7", "0x7"):
+    r = tcrun("--parallel", bad, "x.lua")
+    t.eq((r.rc, first_line(r)), (2, "tcrun: --parallel: expected a number from 1 to 1024, got '%s'" % bad),
+         "--parallel %r refused: digits only" % bad)
+
+r = tcrun("--dry-run=1", "x.lua")
+t.eq((r.rc, first_line(r)), (2, "tcrun: option '--dry-run' takes no value"),
+     "a value given to an option that takes none is named as such")
+
 r = tcrun("no-such-recipe.lua")
 t.eq(r.rc, 2, "script not found: exit 2")
 t.like(first_line(r), "no-such-recipe.lua: no such file, and no recipe of that name",
