@@ -11,7 +11,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tctest import Tap, tcrun  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
-from account import tcrun_env, write_count  # noqa: E402
+from account import events, tcrun_env, write_count  # noqa: E402
 
 HEADER = "username,display_name,email,phone,business_unit,role,environments,cost_center,workspace\n"
 
@@ -85,6 +85,32 @@ with Sandbox() as sb:
     groups = sorted(g["GroupName"] for g in sb.call("cam", "ListGroupsForUser", {"SubUin": uin})["GroupInfo"])
     t.eq(groups, ["club-0", "club-1", "club-2", "dev-operator", "prod-operator", "staging-operator",
                   "test-operator"], "she is in the operator groups and her own, no developer group")
+
+
+# A viewer in dev with nine groups of her own is in CAM's 10; given test
+# too she would be in 11.  Her row fails before any change to her groups.
+with Sandbox() as sb:
+    def bea(envs):
+        path = os.path.join(tmp, "bea-%s.csv" % envs.replace(";", "-"))
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(HEADER + "bea,Bea,bea@example.com,,platform,viewer,%s,CC-1,no\n" % envs)
+        return path
+    t.eq(run(sb, "onboard.lua", bea("dev"), "--out", os.path.join(tmp, "bea1")).rc, 0,
+         "bea onboarded as a viewer in dev")
+    uin = sb.call("cam", "GetUser", {"Name": "bea"})["Uin"]
+    for i in range(9):
+        gid = sb.call("cam", "CreateGroup", {"GroupName": "club-%d" % i})["GroupId"]
+        sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": gid, "Uin": uin}]})
+    w0 = write_count(sb)
+    r = run(sb, "onboard.lua", bea("dev;test"), "--out", os.path.join(tmp, "bea2"))
+    t.eq(r.rc, 1, "viewer in test too, past CAM's 10 groups: her row fails")
+    t.like(r.err, "bea would be in 11 CAM groups, past CAM's 10 a user: take them out of groups "
+           "they no longer need, among club-0, club-1, club-2, club-3, club-4, club-5, club-6, "
+           "club-7, club-8, dev-viewer", "saying how many and which groups she keeps")
+    t.ok("UserGroupFull" not in r.err, "before CAM has to refuse it")
+    names = [e["name"] for e in events(sb)][w0:]
+    t.ok("cam.AddUserToGroup" not in names and "cam.RemoveUserFromGroup" not in names,
+         "no change to her groups was sent (sent: %s)" % ", ".join(names))
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
