@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "printable.h"
 
 int fs_mkdirs(const char *dir)
 {
@@ -267,4 +269,60 @@ void fs_atomic_free(struct fs_atomic *f)
 	free(f->tmp);
 	f->path = NULL;
 	f->tmp = NULL;
+}
+
+/* The PID holding a flock on dev:ino, from /proc/locks, whose lines read
+ * "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (waiters: "1: -> ..."). */
+static long lock_pid(dev_t dev, ino_t ino)
+{
+	FILE *f = fopen("/proc/locks", "re");
+	char line[256];
+	long pid = -1;
+
+	if (!f)
+		return -1;
+	while (pid < 0 && fgets(line, sizeof line, f)) {
+		char kind[16];
+		long p;
+		unsigned maj, min;
+		unsigned long long node;
+
+		if (strstr(line, "->"))
+			continue;
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", kind, &p,
+		           &maj, &min, &node) == 5 &&
+		    strcmp(kind, "FLOCK") == 0 && maj == major(dev) &&
+		    min == minor(dev) && node == (unsigned long long)ino)
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
+int fs_lock_holder(const char *path, char *out, size_t outlen)
+{
+	struct stat st;
+	char name[64], cmd[512], line[600];
+	long pid;
+	size_t n = 0;
+	FILE *f;
+
+	if (outlen)
+		*out = '\0';
+	if (stat(path, &st) != 0 || (pid = lock_pid(st.st_dev, st.st_ino)) <= 0)
+		return -1;
+	snprintf(name, sizeof name, "/proc/%ld/cmdline", pid);
+	if ((f = fopen(name, "re"))) {
+		n = fread(cmd, 1, sizeof cmd - 1, f);
+		fclose(f);
+	}
+	while (n > 0 && cmd[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	n = (size_t)snprintf(line, sizeof line, "pid %ld%s%.*s", pid,
+	                     n ? ": " : "", (int)n, cmd);
+	printable(line, n < sizeof line ? n : sizeof line - 1, out, outlen, 0);
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "fsutil.h"
 #include "journal.h"
 #include "lappend.h"
 
@@ -29,7 +30,7 @@ int lappend_open(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	struct appender *a = lua_newuserdatauv(L, sizeof *a, 0);
-	char err[4200];
+	char err[4200], who[256];
 
 	a->j = NULL;
 	luaL_setmetatable(L, APPENDER_TYPE);
@@ -44,12 +45,15 @@ int lappend_open(lua_State *L)
 		journal_close(a->j);
 		a->j = NULL;
 		lua_pushnil(L);
-		if (e == EWOULDBLOCK)
-			lua_pushfstring(L, "%s: in use by another run; wait for "
-			                "it to end", path);
-		else
+		if (e != EWOULDBLOCK)
 			lua_pushfstring(L, "%s: cannot lock: %s", path,
 			                strerror(e));
+		else if (fs_lock_holder(path, who, sizeof who) == 0)
+			lua_pushfstring(L, "%s: in use by another run (%s); "
+			                "wait for it to end", path, who);
+		else
+			lua_pushfstring(L, "%s: in use by another run; wait for "
+			                "it to end", path);
 		return 2;
 	}
 	return 1;

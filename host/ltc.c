@@ -224,11 +224,16 @@ static int tc_lock(lua_State *L)
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
+		char who[256];
 
 		close(fd);
 		lua_pushnil(L);
-		lua_pushfstring(L, "%s: %s", path, e == EWOULDBLOCK ?
-		                "held by another run" : strerror(e));
+		if (e != EWOULDBLOCK)
+			lua_pushfstring(L, "%s: %s", path, strerror(e));
+		else if (fs_lock_holder(path, who, sizeof who) == 0)
+			lua_pushfstring(L, "%s: held by another run (%s)", path, who);
+		else
+			lua_pushfstring(L, "%s: held by another run", path);
 		return 2;
 	}
 	/* Kept open (and locked) until the process ends. */

@@ -221,7 +221,7 @@ with Sandbox("--async-delay-ms", "100") as sb:
         fcntl.flock(lk, fcntl.LOCK_EX | fcntl.LOCK_NB)
         r = run(sb, "permission_review.lua", review_roster, "--out", out2)
         t.eq(r.rc, 2, "while another run holds the lock: exit 2")
-        t.like(r.err, "held by another run", "saying so")
+        t.like(r.err, "held by another run (pid %d: " % os.getpid(), "saying so, and which")
 
 # Nearly every call fails: an empty account is read in a few calls, and
 # at 0.3 about one run in twenty-five met no fault at all.

@@ -99,8 +99,9 @@ f:close()
 local other = io.popen(("TCRUN_JOURNAL_DIR='%s' tcrun '%s' 2>&1"):format(tmp, script))
 local says = other:read("a")
 other:close()
-t.like(says, "held%.log: in use by another run; wait for it to end",
-       "appender: a second process cannot open a file one holds")
+local me = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
+t.like(says, "held%.log: in use by another run %(pid " .. me .. ": [^)]*files%.t%); wait for it to end",
+       "appender: a second process cannot open a file one holds, and is told which holds it")
 held:close()
 t.ok(not pcall(a.write, a, "z"), "appender: closed means closed")
 local made, merr = tc.mkdir(victim)
