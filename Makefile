@@ -134,8 +134,15 @@ tests/node_modules/.package-lock.json: tests/package.json
 
 # Everything, ending with prove's summary.  Lua tests run under ./tcrun,
 # found through PATH; ASan needs no leak checker inside prove's pipes.
+# Temporary files (journals, reports, browser profiles) go to
+# build/test-tmp, emptied when the next run starts (the last run's stay
+# to look at); the developer's own ~/.config/tcrun and state are not the
+# tests' business.
+TEST_TMP := $(CURDIR)/build/test-tmp
 test: deps tcrun unit $(FUZZ_BIN) tests/node_modules/.package-lock.json
-	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" \
+	rm -rf "$(TEST_TMP)" && mkdir -p "$(TEST_TMP)/config" "$(TEST_TMP)/state"
+	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" TMPDIR="$(TEST_TMP)" \
+	XDG_CONFIG_HOME="$(TEST_TMP)/config" XDG_STATE_HOME="$(TEST_TMP)/state" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	prove -j2 --timer $(UNIT_BIN) tests/host tests/lua tests/fuzz tests/e2e \
 	  tests/sandbox
