@@ -226,6 +226,11 @@ function Run:each(fn, rows)
     -- What went wrong, not where in the library it surfaced.
     if type(f.error) == "table" and f.error.where then f.error.where = "" end
     row.error = tc.printable(tostring(f.error))
+    -- Failures alike, for the summary: the same API error code from the
+    -- same action (its message names a request), else the same text.
+    local e = f.error
+    row.error_kind = type(e) == "table" and e.code
+      and ("%s.%s %s"):format(e.service or "", e.action or "", e.code) or row.error
     local failed_steps = api.sorted_keys(row.running)
     for _, name in ipairs(failed_steps) do row.status[name] = "failed" end
     row.failed_step = failed_steps[1] and table.concat(failed_steps, ", ")

@@ -40,8 +40,17 @@ function M.csv(path, columns, rows)
   return w:close()
 end
 
+-- Names, up to five, then how many more.
+local function some(rows)
+  local names = {}
+  for i = 1, math.min(5, #rows) do names[i] = tc.printable(rows[i].employee.username) end
+  return table.concat(names, ", ") .. (#rows > 5 and (" and %d more"):format(#rows - 5) or "")
+end
+
 -- One screen: how many rows ended in each outcome of each step, then the
--- failures, one line each.  noun: what a row is (default "employee").
+-- failures: one line each, except that rows failing alike at the same
+-- step (recipe.lua's error_kind) share one, naming the first and its
+-- error, then the others.  noun: what a row is (default "employee").
 function M.screen(title, rows, steps, out, noun)
   out = out or io.stdout
   local ok, failed = 0, {}
@@ -66,9 +75,20 @@ function M.screen(title, rows, steps, out, noun)
     for _, k in ipairs(keys) do parts[#parts + 1] = ("%s %d"):format(k, counts[k]) end
     out:write(("  %-" .. width .. "s %s\n"):format(step, #parts > 0 and table.concat(parts, ", ") or "-"))
   end
+  local groups, by = {}, {}
   for _, r in ipairs(failed) do
+    local key = (r.failed_step or "") .. "\0" .. (r.error_kind or r.error)
+    if not by[key] then by[key] = {}; groups[#groups + 1] = by[key] end
+    table.insert(by[key], r)
+  end
+  for _, g in ipairs(groups) do
+    local r = g[1]
     out:write(("  FAILED %s%s: %s\n"):format(tc.printable(r.employee.username),
       r.failed_step and (" at " .. r.failed_step) or "", tc.printable(r.error)))
+    if #g > 1 then
+      out:write(("  FAILED the same way, %d more: %s\n"):format(#g - 1,
+        some(table.move(g, 2, #g, 1, {}))))
+    end
   end
 end
 

@@ -147,6 +147,34 @@ t.like(screen, "test: 2 employee%(s%), 1 ok, 1 failed", "screen: the counts")
 t.like(screen, "FAILED ben.wu at groups: ben \\x1b%[2J", "screen: the failure and its step, escaped")
 t.ok(not screen:find("\27", 1, true) and not screen:find("\r", 1, true), "screen: no raw control character")
 
+-- Failures alike share a line: eight rows throttled at the server, one
+-- at groups with the same code, one with another code.
+local report = require "tcrun.report"
+local failing = {}
+local function throttled(n, step, code)
+  local row = { employee = { username = "u" .. n }, status = {}, facts = {} }
+  failing[#failing + 1] = row
+  run:each(function(e, unit, s)
+    s(step, function()
+      error(setmetatable({ code = code, service = "lighthouse", action = "CreateInstances",
+                           message = "request " .. n },
+                         { __tostring = function(x) return x.code .. ": " .. x.message end }))
+    end)
+  end, { row })
+end
+for n = 1, 8 do throttled(n, "server", "RequestLimitExceeded") end
+throttled(9, "groups", "RequestLimitExceeded")
+throttled(10, "server", "LimitExceeded.InstanceQuotaLimitExceeded")
+local lines = {}
+report.screen("t", failing, {}, { write = function(_, s) lines[#lines + 1] = s end })
+lines = table.concat(lines)
+t.like(lines, "FAILED u1 at server: [^\n]*RequestLimitExceeded[^\n]*request 1\n"
+  .. "  FAILED the same way, 7 more: u2, u3, u4, u5, u6 and 2 more\n", "alike failures share a line")
+t.like(lines, "FAILED u9 at groups", "another step is another line")
+t.like(lines, "FAILED u10 at server: [^\n]*InstanceQuotaLimitExceeded", "another code is another line")
+local _, nlines = lines:gsub("\n", "")
+t.is(nlines, 5, "ten failures in four lines after the count", lines)
+
 -- 3. Planned ids.
 local p = plan.new(true)
 local id = plan.planned("server")
