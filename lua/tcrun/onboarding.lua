@@ -406,11 +406,12 @@ function M.user(ctx, e, unit)
     ctx.plan:write(e.username, "cam", "UpdateUser", change)
     result = ctx.plan:outcome("updated")
   end
-  -- Set by a run that did not get to deliver it: set a new one.
+  -- Set by a run that did not get to deliver it: set a new one.  The
+  -- summary says so, not just "updated".
   local last = ctx.ledger:last(e.username, { ["password-set"] = true, ["password-delivered"] = true })
   if last and last.event == "password-set" then
     reset_password(ctx, e, u.Uin)
-    result = ctx.plan:outcome("updated")
+    result = ctx.plan:outcome(differs and "updated, new password" or "new password")
   end
   return result, { uin = u.Uin }
 end
@@ -432,7 +433,7 @@ function M.mfa(ctx, e, user)
   ctx.plan:write(e.username, "cam", "SetMfaFlag",
     { OpUin = user.uin, LoginFlag = { Stoken = 1 }, ActionFlag = { Stoken = 1 } },
     { note = "console login and sensitive operations ask for a virtual MFA code" })
-  return ctx.plan:outcome("required")
+  return ctx.plan:outcome("turned on")
 end
 
 -- Membership of exactly the role groups the roster gives, one shard each

@@ -198,7 +198,7 @@ with Sandbox("--async-delay-ms", "200") as sb:
         n = p["username"]
         row = summary.get(n, {})
         got_rows[n] = [row.get(c) for c in cols[1:]]
-        mfa = "required" if p["role"] == "admin" or (
+        mfa = "turned on" if p["role"] == "admin" or (
             p["role"] == "operator" and "prod" in p["environments"].split(";")) else ""
         groups = ";".join(sorted("%s-%s" % (env, p["role"]) for env in p["environments"].split(";")))
         if p["workspace"] == "yes":

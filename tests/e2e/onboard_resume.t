@@ -133,6 +133,8 @@ for name, n in cases.items():
     if name == "after the last write":
         t.eq(res["rerun"], ["cam.UpdateUser"] * len(people),
              "%s: the second run's only writes are the password resets" % name)
+        t.like(res["out"], "new password %d" % len(people),
+               "%s: and its summary says so (not just 'updated')" % name)
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
