@@ -176,6 +176,29 @@ static int tc_clock(lua_State *L)
 	return 1;
 }
 
+/* tc.on_interrupt(line | nil): what an interrupted run says after
+ * "interrupted" (what the recipe leaves undone), or nothing */
+#define INTERRUPT_NOTE "tcrun.interrupt_note"
+
+static int tc_on_interrupt(lua_State *L)
+{
+	if (!lua_isnil(L, 1))
+		luaL_checkstring(L, 1);
+	lua_settop(L, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, INTERRUPT_NOTE);
+	return 0;
+}
+
+const char *ltc_interrupt_note(lua_State *L)
+{
+	const char *s;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, INTERRUPT_NOTE);
+	s = lua_tostring(L, -1);   /* the registry keeps it */
+	lua_pop(L, 1);
+	return s;
+}
+
 /* tc.write_file(path, text) -> true, or nil, msg: writes text to path
  * with mode 0600 through a temporary file renamed onto it once complete
  * and synced (fs_atomic): a reader never sees half a file */
@@ -312,6 +335,7 @@ static const luaL_Reg funcs[] = {
 	{ "journal_path", tc_journal_path },
 	{ "isatty", tc_isatty },
 	{ "clock", tc_clock },
+	{ "on_interrupt", tc_on_interrupt },
 	{ "mkdir", tc_mkdir },
 	{ "dir", tc_dir },
 	{ "realpath", tc_realpath },

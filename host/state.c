@@ -116,8 +116,12 @@ static int pmain(lua_State *L)
 		lua_pushstring(L, r->argv[i]);
 	status = sched_run(L, ltc_http(L), base, r->argc, &nres);
 	if (status == 2) {
+		const char *note = ltc_interrupt_note(L);
+
 		msg_error("interrupted: run the same command again to finish "
 		          "the job (the recipes resume where they stopped)");
+		if (note)
+			msg_error("%s", note);
 		pr->code = EXIT_INTERRUPT;
 	} else if (status == 1) {
 		/* A setup problem is one line (its traceback only with -v);

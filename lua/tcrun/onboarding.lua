@@ -351,11 +351,22 @@ local function phone(e, unit)
   return p, cc
 end
 
+-- Records in the ledger that e's password is about to be set (before it
+-- is): until it is delivered, the next run sets a new one.  An interrupted
+-- run says so.
+local function password_set(ctx, e)
+  ctx.ledger:append({ event = "password-set", username = e.username })
+  if not ctx.plan.dry_run then
+    tc.on_interrupt("initial passwords are written when the run ends: those set so far were not "
+      .. "delivered, and running again sets new ones")
+  end
+end
+
 -- Sets a new initial password on an existing user (reset at first login):
 -- the ledger says it was set before it is, and ctx.passwords delivers it.
 local function reset_password(ctx, e, uin)
   local pw = tc.password()
-  ctx.ledger:append({ event = "password-set", username = e.username })
+  password_set(ctx, e)
   if ctx.plan:write(e.username, "cam", "UpdateUser",
        { Name = e.username, Password = pw, NeedResetPassword = 1, ConsoleLogin = 1 }) then
     ctx.passwords[#ctx.passwords + 1] = { username = e.username, email = e.email, uin = uin,
@@ -372,7 +383,7 @@ function M.user(ctx, e, unit)
   local want = { Remark = e.display_name, Email = e.email, PhoneNum = num, CountryCode = cc }
   if not u then
     local pw = tc.password()
-    ctx.ledger:append({ event = "password-set", username = e.username })
+    password_set(ctx, e)
     local r, found = create(ctx, e.username, "cam", "AddUser", {
       Name = e.username, Remark = want.Remark, ConsoleLogin = 1, UseApi = 0,
       Password = pw, NeedResetPassword = 1, Email = want.Email,

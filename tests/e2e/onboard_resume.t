@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -135,6 +136,22 @@ for name, n in cases.items():
              "%s: the second run's only writes are the password resets" % name)
         t.like(res["out"], "new password %d" % len(people),
                "%s: and its summary says so (not just 'updated')" % name)
+
+# Interrupted (SIGINT) once a password is set: the message says the
+# passwords were not delivered and that running again sets new ones.
+with Sandbox("--async-delay-ms", "2000") as sb:
+    logs = os.path.join(tmp, "log-int")
+    os.mkdir(logs)
+    p = spawn_onboard(sb, ROSTER, os.path.join(tmp, "int"), log_dir=logs)
+    wait_for(lambda: p.poll() is not None
+             or any(e["event"] == "password-set" for e in state_events(sb)),
+             timeout=60, interval=0.01)
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=60)
+    err = account.read_text(os.path.join(logs, "stderr"))
+    t.eq(rc, 130, "onboarding interrupted once a password is set: exit 130")
+    t.like(err, "initial passwords are written when the run ends: those set so far were not "
+           "delivered, and running again sets new ones", "saying the passwords were not delivered")
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

@@ -80,4 +80,20 @@ p.send_signal(signal.SIGINT)
 out, err = p.communicate(timeout=30)
 t.eq(p.returncode, 130, "exit 130: interrupted (SIGINT)")
 t.like(err.decode(), "interrupted: run the same command again to finish the job", "saying what to do")
+t.ok("tcrun: " not in err.decode().split("finish the job", 1)[-1], "and nothing more", err.decode())
+
+# A recipe's note on what an interrupt leaves undone follows; nil clears it.
+for text, want in (('tc.on_interrupt("the passwords \\27[2J were not sent")', "the passwords \\x1b[2J were not sent"),
+                   ('tc.on_interrupt("x") tc.on_interrupt(nil)', None)):
+    p = subprocess.Popen([TCRUN, script(text + ' io.write("ready\\n") io.flush() tc.sleep(60)')],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    p.stdout.readline()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    lines = err.decode().splitlines()
+    if want:
+        t.eq((p.returncode, lines[-1]), (130, "tcrun: " + want),
+             "tc.on_interrupt: its line follows, terminal-safe")
+    else:
+        t.eq((p.returncode, lines), (130, lines[:1]), "tc.on_interrupt(nil): no line")
 t.done()
