@@ -117,8 +117,10 @@ end
 
 -- Prints the planned writes to out (default stdout): first those of names
 -- not in order (shared work, such as "(groups)"), in the order they came,
--- then those of the names in order, in that order.
-function M:print(order, out)
+-- then those of the names in order, in that order; then an overview: the
+-- count, the writes by action, and how many of order (rows, each a noun,
+-- default "row") would change.
+function M:print(order, out, noun)
   out = out or io.stdout
   local listed, names = {}, {}
   for _, who in ipairs(order or {}) do listed[who] = true end
@@ -126,14 +128,35 @@ function M:print(order, out)
     if not listed[who] then names[#names + 1] = who end
   end
   for _, who in ipairs(order or {}) do names[#names + 1] = who end
+  local actions, counts, touched = {}, {}, 0
   for _, who in ipairs(names) do
     local list = self.writes[who]
     if list then
+      if listed[who] then touched = touched + 1 end
       out:write(tc.printable(who), ":\n")
-      for i, w in ipairs(list) do out:write(("  %d. %s\n"):format(i, M.describe(w))) end
+      for i, w in ipairs(list) do
+        out:write(("  %d. %s\n"):format(i, M.describe(w)))
+        local a = w.service .. "." .. w.action
+        if not counts[a] then counts[a] = 0; actions[#actions + 1] = a end
+        counts[a] = counts[a] + 1
+      end
     end
   end
+  -- The overview, where a long plan ends: what kinds of writes, and how
+  -- many of the rows would change at all.
   out:write(("dry run: %d write call(s) planned, none made\n"):format(self.count))
+  if self.count > 0 then
+    table.sort(actions)
+    local parts = {}
+    for _, a in ipairs(actions) do parts[#parts + 1] = ("%s %d"):format(a, counts[a]) end
+    out:write("  by action: ", table.concat(parts, ", "), "\n")
+    if order and #order > 0 then
+      out:write(("  %d of %d %s(s) would change%s\n"):format(touched, #order, noun or "row",
+        #order - touched == 1 and "; the other one is as wanted already"
+        or touched < #order and ("; the other %d are as wanted already"):format(#order - touched)
+        or ""))
+    end
+  end
 end
 
 return M

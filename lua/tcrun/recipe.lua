@@ -261,7 +261,7 @@ function Run:finish(spec)
   if self.plan.dry_run then
     local names = {}
     for _, row in ipairs(rows) do names[#names + 1] = row.employee.username end
-    self.plan:print(names)
+    self.plan:print(names, nil, spec.noun or "employee")
   else
     local path = self.opts.out .. "/" .. spec.report
     local ok, err = report.csv(path, spec.columns, rows)

@@ -187,6 +187,18 @@ local out = {}
 p:print({ "ann" }, { write = function(self, ...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end })
 t.like(table.concat(out), 'lighthouse%.StopInstances {"InstanceIds":%["%(new server%)"%]}',
        "the plan shows the planned id")
+p:write("(groups)", "cam", "CreateGroup", { GroupName = "dev-viewer" })
+p:write("ann", "cam", "AddUserToGroup", { Info = {} })
+p:write("ann", "cam", "CreateGroup", { GroupName = "x" })
+out = {}
+p:print({ "ann", "bob" }, { write = function(self, ...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end },
+        "employee")
+t.like(table.concat(out), "dry run: 4 write call%(s%) planned, none made\n"
+  .. "  by action: cam%.AddUserToGroup 1, cam%.CreateGroup 2, lighthouse%.StopInstances 1\n"
+  .. "  1 of 2 employee%(s%) would change; the other one is as wanted already\n$",
+  "the plan ends with an overview: writes by action, rows that would change")
+p = plan.new(true)
+p:write("ann", "lighthouse", "StopInstances", { InstanceIds = { id } })
 t.is(plan.new(false):outcome("created"), "created", "a real run's word is its own")
 out = {}
 p:write("eve\27[2J", "cam", "AddUser", { Remark = "Eve \u{202E}gnp.exe\194\133" })
