@@ -13,6 +13,7 @@
 local tc = require "tc"
 local api = require "tcrun.api"
 local json = require "tcrun.json"
+local progress = require "tcrun.progress"
 
 local M = {}
 
@@ -117,14 +118,17 @@ function M.read(opts)
   for _, u in pairs(snap.users) do table.sort(u.groups) end
 
   -- Per user: the last login, direct policies, keys, and MFA when asked
-  -- (opts.policies_only: the policies alone, for "who can").
+  -- (opts.policies_only: the policies alone, for "who can").  The slow
+  -- part of a big account (two calls a user): its progress is shown.
+  local label = ("reading %s (%s)"):format(opts.name or "account", opts.uin or "?")
+  local bar = progress.new(#snap.order, label .. ": users", "read", true)
   each(snap.order, function(name)
     local u = snap.users[name]
     for _, p in ipairs(pages("ListAttachedUserPolicies", { TargetUin = u.Uin }, "List", o)) do
       u.policies[#u.policies + 1] = p.PolicyId
       want(p.PolicyId)
     end
-    if opts.policies_only then return end
+    if opts.policies_only then return bar:step(name, true) end
     for _, k in ipairs(tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }, o).AccessKeys or {}) do
       u.keys[#u.keys + 1] = { AccessKeyId = k.AccessKeyId, Status = k.Status,
                               CreateTime = k.CreateTime, created = M.parse_time(k.CreateTime) }
@@ -136,6 +140,7 @@ function M.read(opts)
         if f[k] == 1 then u.mfa = true end
       end
     end
+    bar:step(name, true)
   end)
 
   -- Last console logins, fifty users at a time (DescribeSubAccounts),
@@ -196,7 +201,11 @@ function M.read(opts)
   local list = {}
   for id in pairs(policy_ids) do list[#list + 1] = id end
   table.sort(list)
-  each(list, function(id) snap.policies[id] = policy_doc(id, o) end)
+  bar = progress.new(#list, label .. ": policies", "read", true)
+  each(list, function(id)
+    snap.policies[id] = policy_doc(id, o)
+    bar:step(id, true)
+  end)
   snap.by_uin = by_uin
   return snap
 end

@@ -16,4 +16,23 @@ p.done = 900
 t.is(p:left(1180), ", about 20 s left", "under 90 s: in seconds")
 p.done = 1000
 t.is(p:left(1200), "", "all done: no estimate")
+
+p.done, p.started = 500, os.time()
+t.is(p:left(), "", "half done at once: too early to say")
+
+-- Sparse, off a terminal: a line each tenth, without names.
+local logged, log = {}, tc.log
+tc.log = function(s) logged[#logged + 1] = s end
+local q = progress.new(250, "reading users", "read", true)
+q.tty = false
+for i = 1, 250 do q:step("u" .. i, true) end
+t.is(#logged, 10, "250 items: ten lines", table.concat(logged, " | "))
+t.is(logged[1], "reading users [25/250]", "the first when a tenth is done")
+t.is(logged[10], "reading users [250/250]", "the last at the end")
+logged = {}
+q = progress.new(25, "reading users", "read", true)
+q.tty = false
+for i = 1, 25 do q:step("u" .. i, true) end
+tc.log = log
+t.is(table.concat(logged, " | "), "reading users [25/25]", "under a hundred: the end only")
 t.done()
