@@ -30,7 +30,6 @@ key) is rendered by ./tcrun, then opened in headless Chromium:
     section says so), and markup in every field.
 Chromium is Debian's; when it is missing the test tries to install it (as
 root, with apt-get) and skips only when that fails."""
-import atexit
 import base64
 import copy
 import decimal
@@ -38,37 +37,27 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import struct
 import sys
-import tempfile
 import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import browser  # noqa: E402
-from browser import CDP, devtools_target, dom, find_chromium, png_pixels, start_devtools, stop  # noqa: E402
-from tctest import SRC, Tap, script, tcrun  # noqa: E402
+from browser import CDP, devtools_target, dom, png_pixels, start_devtools, stop  # noqa: E402
+from tctest import SRC  # noqa: E402
 
 FIXTURE = os.path.join(SRC, "tests", "fixtures", "cost.json")
 WIDTH, HEIGHT = 1024, 768
 BAR_RGB = (0x2f, 0x6f, 0xde)
 D = decimal.Decimal
 
-RENDER = script(r'''
-local json = require "tcrun.json"
-local cost_html = require "tcrun.cost_html"
-local f = assert(io.open(arg[1], "rb"))
-local cost = assert(json.decode(f:read("a")))
-f:close()
-local out = assert(io.open(arg[2], "wb"))
-assert(out:write(cost_html.render(cost)))
-assert(out:close())
-''')
+with open(FIXTURE, encoding="utf-8") as f:
+    cost = json.load(f)
 
-tmp = tempfile.mkdtemp(prefix="tcrun-cost-html-")
-atexit.register(shutil.rmtree, tmp, True)
-atexit.register(os.unlink, RENDER)
+page_test = browser.Page("tcrun.cost_html", FIXTURE, "cost-html")
+t, tmp, chromium, render = page_test.t, page_test.tmp, page_test.chromium, page_test.render
+run_chromium, dump_dom = page_test.run_chromium, page_test.dump_dom
 
 
 def render_obj(cost, name):
@@ -76,44 +65,6 @@ def render_obj(cost, name):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(cost, f)
     return render(path, name + ".html")
-
-
-def render(cost_path, name):
-    out = os.path.join(tmp, name)
-    r = tcrun(RENDER, cost_path, out)
-    text = None
-    if r.rc == 0 and os.path.exists(out):
-        with open(out, encoding="utf-8") as f:
-            text = f.read()
-    return r, out, text
-
-
-with open(FIXTURE, encoding="utf-8") as f:
-    cost = json.load(f)
-
-chromium = find_chromium()
-if not chromium:
-    # Still no silent pass without the feature: the page must render.
-    r, _, page = render(FIXTURE, "cost.html")
-    if r.rc != 0 or not page:
-        print("not ok 1 - tcrun renders tests/fixtures/cost.json (chromium not installed)")
-        for line in (r.err or "").splitlines():
-            print("#   " + line)
-        print("1..1")
-        sys.exit(1)
-    print("1..0 # SKIP chromium not installed")
-    sys.exit(0)
-
-t = Tap()
-t.diag("using %s" % chromium)
-
-
-def run_chromium(*args):
-    return browser.run_chromium(*args, browser=chromium, tmpdir=tmp)
-
-
-def dump_dom(url):
-    return browser.dump_dom(url, browser=chromium, tmpdir=tmp, diag=t.diag)
 
 
 def cls(n):

@@ -19,81 +19,32 @@ opened in headless Chromium:
   - a review without findings says "No findings".
 Chromium is Debian's; when it is missing the test tries to install it (as
 root, with apt-get) and skips only when that fails."""
-import atexit
 import base64
 import hashlib
 import json
 import os
 import re
-import shutil
 import struct
 import sys
-import tempfile
 import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import browser  # noqa: E402
-from browser import CDP, devtools_target, dom, find_chromium, png_pixels, rows, start_devtools, stop  # noqa: E402
-from tctest import SRC, Tap, script, tcrun  # noqa: E402
+from browser import CDP, devtools_target, dom, png_pixels, rows, start_devtools, stop  # noqa: E402
+from tctest import SRC  # noqa: E402
 
 FIXTURE = os.path.join(SRC, "tests", "fixtures", "review.json")
 HOSTILE = "<img src=x onerror=alert(1)>"
 RANK = {"high": 1, "medium": 2, "low": 3}
 WIDTH, HEIGHT = 1024, 768
 
-RENDER = script(r'''
-local json = require "tcrun.json"
-local review_html = require "tcrun.review_html"
-local f = assert(io.open(arg[1], "rb"))
-local review = assert(json.decode(f:read("a")))
-f:close()
-local out = assert(io.open(arg[2], "wb"))
-assert(out:write(review_html.render(review)))
-assert(out:close())
-''')
-
-tmp = tempfile.mkdtemp(prefix="tcrun-review-html-")
-atexit.register(shutil.rmtree, tmp, True)
-atexit.register(os.unlink, RENDER)
-
-
-def render(review_path, name):
-    out = os.path.join(tmp, name)
-    r = tcrun(RENDER, review_path, out)
-    text = None
-    if r.rc == 0 and os.path.exists(out):
-        with open(out, encoding="utf-8") as f:
-            text = f.read()
-    return r, out, text
-
-
 with open(FIXTURE, encoding="utf-8") as f:
     review = json.load(f)
 
-chromium = find_chromium()
-if not chromium:
-    # Still no silent pass without the feature: the page must render.
-    r, _, page = render(FIXTURE, "review.html")
-    if r.rc != 0 or not page:
-        print("not ok 1 - tcrun renders tests/fixtures/review.json (chromium not installed)")
-        for line in (r.err or "").splitlines():
-            print("#   " + line)
-        print("1..1")
-        sys.exit(1)
-    print("1..0 # SKIP chromium not installed")
-    sys.exit(0)
-
-t = Tap()
-t.diag("using %s" % chromium)
-
-
-def run_chromium(*args):
-    return browser.run_chromium(*args, browser=chromium, tmpdir=tmp)
-
-
-def dump_dom(url):
-    return browser.dump_dom(url, browser=chromium, tmpdir=tmp, diag=t.diag)
+page_test = browser.Page("tcrun.review_html", FIXTURE, "review-html")
+t, tmp, chromium, render = page_test.t, page_test.tmp, page_test.chromium, page_test.render
+run_chromium, dump_dom = page_test.run_chromium, page_test.dump_dom
 
 
 # --- the file itself ---

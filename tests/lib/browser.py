@@ -19,7 +19,8 @@ system's temporary folder and no diagnostics).
   - png_pixels(path): an 8-bit RGB/RGBA PNG's rows of pixels;
   - start_devtools(*args, browser=, tmpdir=), devtools_target(proc, profile),
     stop(proc), CDP(ws_url): a browser on the DevTools protocol (loopback),
-    and a client over a minimal websocket.
+    and a client over a minimal websocket;
+  - Page(module, fixture, prefix): an HTML report's test scaffolding.
 """
 import base64
 import hashlib
@@ -382,3 +383,63 @@ class CDP:
             self.sock.close()
         except OSError:
             pass
+
+
+# --- an HTML report's test ---
+
+RENDER = r'''
+local json = require "tcrun.json"
+local page = require(arg[3])
+local f = assert(io.open(arg[1], "rb"))
+local data = assert(json.decode(f:read("a")))
+f:close()
+local out = assert(io.open(arg[2], "wb"))
+assert(out:write(page.render(data)))
+assert(out:close())
+'''
+
+
+class Page:
+    """What a test of an HTML report (a Lua module with render(data)) stands
+    on: a scratch folder (removed at exit), render(json_path, name) through
+    tcrun, the browser, and run_chromium / dump_dom bound to both.  With no
+    browser, the test ends as a TAP skip, but only once the fixture renders:
+    a missing page never passes silently."""
+
+    def __init__(self, module, fixture, prefix):
+        import atexit
+        from tctest import Tap, script
+        self.module, self.script = module, script(RENDER)
+        self.tmp = tempfile.mkdtemp(prefix="tcrun-%s-" % prefix)
+        atexit.register(shutil.rmtree, self.tmp, True)
+        atexit.register(os.unlink, self.script)
+        self.chromium = find_chromium()
+        if not self.chromium:
+            r, _, page = self.render(fixture, os.path.basename(fixture) + ".html")
+            if r.rc != 0 or not page:
+                print("not ok 1 - tcrun renders %s (chromium not installed)" % fixture)
+                for line in (r.err or "").splitlines():
+                    print("#   " + line)
+                print("1..1")
+                raise SystemExit(1)
+            print("1..0 # SKIP chromium not installed")
+            raise SystemExit(0)
+        self.t = Tap()
+        self.t.diag("using %s" % self.chromium)
+
+    def render(self, data_path, name):
+        """(tcrun's result, the page's path, its text or None)."""
+        from tctest import tcrun
+        out = os.path.join(self.tmp, name)
+        r = tcrun(self.script, data_path, out, self.module)
+        text = None
+        if r.rc == 0 and os.path.exists(out):
+            with open(out, encoding="utf-8") as f:
+                text = f.read()
+        return r, out, text
+
+    def run_chromium(self, *args):
+        return run_chromium(*args, browser=self.chromium, tmpdir=self.tmp)
+
+    def dump_dom(self, url):
+        return dump_dom(url, browser=self.chromium, tmpdir=self.tmp, diag=self.t.diag)
