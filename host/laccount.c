@@ -37,7 +37,7 @@ static int word(const char *s, size_t len, size_t min, size_t max,
 static int field(lua_State *L, const char *key, char *dst, size_t cap,
                  size_t min, const char *extra, const char *what)
 {
-	size_t len;
+	size_t len = 0;
 	const char *s;
 	int t = lua_getfield(L, 1, key);
 
