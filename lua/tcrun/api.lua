@@ -73,14 +73,24 @@ function M.all(items, fn)
 end
 
 -- Runs the functions given (nil ones skipped) side by side and waits for
--- all of them; raises the first failure once all have ended.
+-- all of them; raises the first failure once all have ended, the others'
+-- messages with it (a string error: appended; an API error: in its field
+-- `also`, which recipe.lua appends), so none goes unsaid.
 function M.together(...)
   local fns = {}
   for i = 1, select("#", ...) do
     local f = select(i, ...)
     if f then fns[#fns + 1] = f end
   end
-  M.all(fns, function(f) f() end)
+  local _, failures = tc.each(fns, function(f) f() end, { quiet = true })
+  if #failures == 0 then return end
+  local first, also = failures[1].error, {}
+  for i = 2, #failures do also[#also + 1] = tostring(failures[i].error) end
+  if #also > 0 then
+    if type(first) == "table" then first.also = also
+    else first = tostring(first) .. "; also: " .. table.concat(also, "; ") end
+  end
+  error(first, 0)
 end
 
 -- Calls check() until it returns a value, first at once, then after 0.25 s,

@@ -226,6 +226,9 @@ function Run:each(fn, rows)
     -- What went wrong, not where in the library it surfaced.
     if type(f.error) == "table" and f.error.where then f.error.where = "" end
     row.error = tc.printable(tostring(f.error))
+    if type(f.error) == "table" and f.error.also then
+      row.error = row.error .. "; also: " .. tc.printable(table.concat(f.error.also, "; "))
+    end
     -- Failures alike, for the summary: the same API error code from the
     -- same action (its message names a request), else the same text.
     local e = f.error

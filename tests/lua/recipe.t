@@ -175,6 +175,30 @@ t.like(lines, "FAILED u10 at server: [^\n]*InstanceQuotaLimitExceeded", "another
 local _, nlines = lines:gsub("\n", "")
 t.is(nlines, 5, "ten failures in four lines after the count", lines)
 
+-- Steps side by side (api.together) that both fail: the row's error
+-- says both, whether the first is an API error or a string.
+local api = require "tcrun.api"
+local both = {}
+for _, first in ipairs({ "table", "string" }) do
+  local row = { employee = { username = "pair-" .. first }, status = {}, facts = {} }
+  both[#both + 1] = row
+  run:each(function(e, unit, s)
+    api.together(function()
+      s("environment", function()
+        if first == "string" then error("env refused", 0) end
+        error(setmetatable({ code = "LimitExceeded", message = "env refused" },
+                           { __tostring = function(x) return x.code .. ": " .. x.message end }))
+      end)
+    end, function()
+      s("server", function() tc.sleep(0.01) error("server refused", 0) end)
+    end)
+  end, { row })
+end
+t.is(both[1].error, "LimitExceeded: env refused; also: server refused",
+     "together: an API error and the other's message")
+t.is(both[2].error, "env refused; also: server refused", "together: two strings")
+t.is(both[1].failed_step, "environment, server", "both steps failed")
+
 -- 3. Planned ids.
 local p = plan.new(true)
 local id = plan.planned("server")
