@@ -41,6 +41,9 @@ Setting what the public API cannot produce (the control channel, POST
                        error_code="AuthFailure.UnauthorizedOperation",
                        when=time.time() - 3 * 86400, resources=[("cam:user", "bob")])
     sb.advance_clock(3600)                   # the sandbox's clock runs 1 h ahead
+    sb.set_clock(when)                       # ... forward to `when` (not before now)
+    sb.set_clock_china(hour=12, day=15)      # ... forward to the next 15th, 12:00
+                                             # China time; returns that time
     sb.now()                                 # the sandbox's time (unix seconds)
     sb.set_bill_not_ready("2026-05", True)   # Billing answers Ready 0 for May
                                              # (False: ready again; account=UIN)
@@ -74,6 +77,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TCSANDBOX = os.path.join(os.path.dirname(HERE), "sandbox", "tcsandbox")
@@ -88,6 +92,20 @@ OWNER_UIN = 100000000001
 APPID = 1300000001
 LISTEN_RE = re.compile(r"^tcsandbox listening on (http://127\.0\.0\.1:(\d+))$")
 MEMBER_STEP = 10000000
+CST = timezone(timedelta(hours=8))  # China Standard Time: bills, caps, "days"
+
+
+def china_time_after(t, hour=12, day=None, margin=60):
+    """The first hour:00 China time at least `margin` seconds after unix time
+    t, on day `day` (1-28) of a month when given."""
+    assert day is None or 1 <= day <= 28, "every month has days 1-28"
+    d = datetime.fromtimestamp(t + margin, CST).replace(hour=hour, minute=0, second=0,
+                                                        microsecond=0)
+    if d.timestamp() < t + margin:
+        d += timedelta(days=1)
+    while day is not None and d.day != day:
+        d += timedelta(days=1)
+    return d.timestamp()
 
 
 class Sandbox:
@@ -283,6 +301,22 @@ class Sandbox:
         total offset from the real clock."""
         self.clock_offset = self.control("AdvanceClock", {"Seconds": seconds})["Offset"]
         return self.clock_offset
+
+    def set_clock(self, when):
+        """Move the sandbox's clock forward to unix time `when` (not before
+        the sandbox's now: the clock only moves forward); returns the total
+        offset from the real clock.  It runs on from there."""
+        self.clock_offset = self.control("SetClock", {"Time": when})["Offset"]
+        return self.clock_offset
+
+    def set_clock_china(self, hour=12, day=None):
+        """Move the sandbox's clock forward to the next hour:00 China time (on
+        day `day` (1-28) of a month when given), at least a minute ahead, so
+        that a test starts far from a China-time day's or month's boundary;
+        returns that time (unix seconds)."""
+        when = china_time_after(self.now(), hour, day)
+        self.set_clock(when)
+        return when
 
     def set_bill_not_ready(self, month, not_ready=True, account=None):
         """Billing of `month` ("YYYY-MM") is not ready (True) or ready again
