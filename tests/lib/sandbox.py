@@ -6,6 +6,7 @@
         sb.url, sb.port, sb.secret_id, sb.secret_key, sb.owner_uin, sb.state_path
         sb.call("cam", "ListUsers")        # signed with the root key
         sb.restart()                        # SIGTERM, then start again on the same port
+                                            # (another if it was taken: sb.url/port follow)
         sb.kill()                           # SIGKILL; sb.start() brings it back
     # stopped, temp dir removed
 
@@ -13,6 +14,11 @@ With --fault-rate or --reset-rate among the flags and no --seed, it adds
 --seed: $TCSANDBOX_SEED when set, else a random one; sb.seed holds it, and
 tests print it, so a failing fault test can be replayed with
 TCSANDBOX_SEED=N.
+
+Pass sb.url when calling (not a copy taken before a restart): a restart
+rebinds the previous port, but when something else took it meanwhile
+(EADDRINUSE) the sandbox comes back on a free port and sb.url and sb.port
+change.
 
 It runs on port 0 in a fresh temp dir (state in sb.state_path), waits for the
 "tcsandbox listening on ..." line (bounded), and sets the root key through
@@ -108,6 +114,10 @@ def china_time_after(t, hour=12, day=None, margin=60):
     return d.timestamp()
 
 
+class PortTaken(RuntimeError):
+    """tcsandbox could not bind its port (EADDRINUSE)."""
+
+
 class Sandbox:
     def __init__(self, *flags, secret_id=SECRET_ID, secret_key=SECRET_KEY, state=True,
                  start_timeout=20, keep_dir=False, members=None):
@@ -141,20 +151,39 @@ class Sandbox:
         return False
 
     def start(self):
-        """Start (again) on the previous port, or a free one the first time."""
+        """Start (again) on the previous port, or a free one the first time.
+        When the previous port was taken meanwhile, start on a free one:
+        sb.url and sb.port change (clients made by sb.client() before keep
+        the old url)."""
         assert self.proc is None, "already running"
+        try:
+            return self._start()
+        except PortTaken as e:
+            if not self.port:
+                raise
+            sys.stderr.write("sandbox.py: %s; starting on a free port instead\n" % e)
+            self.port = 0
+            return self._start()
+
+    def _start(self):
         argv = [sys.executable, TCSANDBOX, "--port", str(self.port)] + self.flags
         if self.state_path:
             argv += ["--state", self.state_path]
         env = dict(os.environ, TENCENTCLOUD_SECRET_ID=self.secret_id,
                    TENCENTCLOUD_SECRET_KEY=self.secret_key)
         log = open(self.log_path, "ab")
+        log_from = log.tell()
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env)
         log.close()
         line = self._read_line(self.start_timeout)
         m = LISTEN_RE.match(line)
         if not m:
             self.kill()
+            with open(self.log_path, "rb") as f:
+                f.seek(log_from)
+                said = f.read().decode(errors="replace")
+            if not line and "tcsandbox: cannot listen on" in said and "in use" in said:
+                raise PortTaken(said.strip().splitlines()[-1])
             raise RuntimeError("tcsandbox did not start: %r\n%s" % (line, self.log()))
         self.url, self.port = m.group(1), int(m.group(2))
         if self.members and self.state_path:
