@@ -39,6 +39,14 @@ with Sandbox("--async-delay-ms", "100") as sb:
     def run(*a):
         return tcrun("--endpoint", sb.url, *a, env=env, tap=t, secrets=[sb.secret_key], timeout=300)
 
+    def china_month():
+        return datetime.fromtimestamp(sb.now(), CST).strftime("%Y-%m")
+
+    # The month of the report, read before anything is created: every
+    # resource must start in it (or "every resource is new against the month
+    # before" fails), and tcrun must see it as the running month, by the real
+    # clock (the sandbox's cannot help: tcrun does not read it).
+    month = china_month()
     t.eq(run("onboard.lua", ROSTER, "--out", os.path.join(tmp, "on")).rc, 0, "onboarding")
     # Environments on two resources; a server of nobody's with a formula
     # for an owner (a leaver then, by the roster).
@@ -55,8 +63,12 @@ with Sandbox("--async-delay-ms", "100") as sb:
         "InstanceName": "odd", "InstanceChargePrepaid": {"Period": 1, "RenewFlag": "NOTIFY_AND_MANUAL_RENEW"},
         "Tags": [{"Key": "owner", "Value": "=SUM(A1:A9)"}]}, region="ap-guangzhou")["InstanceIdSet"][0]
 
-    month = datetime.fromtimestamp(sb.now(), CST).strftime("%Y-%m")
     r = run("cost_report.lua", "--month", month, "--allocation-tags", "--out", os.path.join(tmp, "early"))
+    if china_month() != month:
+        t.diag("the China-time month changed from %s to %s during onboarding and the first report "
+               "(the run passed a month's end): the rest would test a split month" % (month, china_month()))
+        t.skip("the China-time month changed mid-test (%s -> %s)" % (month, china_month()))
+        t.done()
     t.like(r.err, "cost-allocation tags", "--allocation-tags makes tcrun's tags cost-allocation tags")
     t.like(r.err, "is not over yet (China time): these are figures to date",
            "a month not over is said to be figures to date")

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sandbox import Sandbox, wait_for  # noqa: E402
@@ -26,14 +25,15 @@ def leavers(*names):
     return path
 
 
-T0 = int(time.time()) - 1
+T0 = None   # the sandbox's time at the start (set below, after its clock moves)
 
 
 def all_writes(sb):
-    """Every write event CloudAudit recorded, newest first."""
+    """Every write event CloudAudit recorded, newest first (event times are
+    on the sandbox's clock)."""
     out, token = [], None
     while True:
-        p = {"StartTime": T0, "EndTime": int(time.time()) + 1, "MaxResults": 50,
+        p = {"StartTime": T0, "EndTime": int(sb.now()) + 1, "MaxResults": 50,
              "LookupAttributes": [{"AttributeKey": "ActionType", "AttributeValue": "Write"}]}
         if token:
             p["NextToken"] = token
@@ -53,6 +53,19 @@ class Writes:
     def new(self):
         now = all_writes(self.sb)
         return list(reversed(now[:len(now) - self.before]))
+
+
+def utc_day():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def stamped(tags, days, retain=30):
+    """tags carry offboarded=D and retain-until=D+retain for one D of days:
+    tcrun stamps the UTC date of its start, which is the date before the run
+    or, when the run passed midnight UTC, the date after it."""
+    return any(("offboarded", d.isoformat()) in tags and
+               ("retain-until", (d + datetime.timedelta(days=retain)).isoformat()) in tags
+               for d in days)
 
 
 def user_view(sb, name):
@@ -91,6 +104,12 @@ def env(sb, name):
 
 
 with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
+    # The TCB deletion quota (2) is per China-time month of the sandbox's
+    # clock: start on the 15th, 12:00 China time, so that no run of this test
+    # crosses a month's end.  tcrun's dates (offboarded, retain-until, its
+    # review's "today") come from the real clock, which this does not move.
+    sb.set_clock_china(hour=12, day=15)
+    T0 = int(sb.now()) - 1
     env_vars = {"TENCENTCLOUD_SECRET_ID": sb.secret_id, "TENCENTCLOUD_SECRET_KEY": sb.secret_key,
                 "TCRUN_JOURNAL_DIR": os.path.join(tmp, "journal")}
 
@@ -106,16 +125,16 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
     before = {n: user_view(sb, n) for n in others}
 
     w = Writes(sb)
+    days = {utc_day()}
     r = run("--parallel", "1", "offboard.lua", leavers("carol.zhang", "emma.liu"),
             "--out", os.path.join(tmp, "off"))
+    days.add(utc_day())
     t.eq(r.rc, 0, "offboarding two leavers succeeds")
     block = ["UpdateUser", "UpdateAccessKey", "DetachUserPolicy", "RemoveUserFromGroup",
              "StopInstances", "TagResources"]
     t.eq(w.new(), block + [a for a in block if a != "UpdateAccessKey"],
          "per leaver: access, then permissions, then the workspace, its server and "
          "environment tagged in one call (CloudAudit order)")
-    today = datetime.datetime.now(datetime.timezone.utc).date()
-    until = (today + datetime.timedelta(days=30)).isoformat()
     for name in ("carol.zhang", "emma.liu"):
         v = user_view(sb, name)
         t.eq((v["console"], v["groups"], v["policies"]), (0, [], []),
@@ -125,8 +144,9 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
             instance(sb, name)), timeout=10)
         t.ok(inst, "%s: server stopped" % name)
         for kind, tags in v["resources"]:
-            t.ok(("offboarded", today.isoformat()) in tags and ("retain-until", until) in tags,
-                 "%s: %s kept, tagged offboarded=%s retain-until=%s" % (name, kind, today, until), tags)
+            t.ok(stamped(tags, days),
+                 "%s: %s kept, tagged offboarded=<run's UTC date> retain-until=<30 days later>"
+                 % (name, kind), (sorted(days), tags))
     t.eq(len(carol_keys := user_view(sb, "carol.zhang")["keys"]), 1, "carol's key still exists (inactive)")
     t.eq({n: user_view(sb, n) for n in others}, before, "nobody else was touched")
     w = Writes(sb)
@@ -192,13 +212,16 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
     t.ok(user_view(sb, "emma.liu") is not None, "without --delete-user the user stays")
 
     # The monthly quota (2) is used up: david's environment is kept and said.
+    days = {utc_day()}
     r = run("offboard.lua", leavers("david.chen"), "--destroy", "--out", os.path.join(tmp, "off"))
+    days.add(utc_day())
     t.eq(r.rc, 1, "quota used up: exit 1")
     t.like(r.out, "deletion quota is used up", "the summary says the environment was not destroyed")
     t.ok(env(sb, "david.chen") is not None and instance(sb, "david.chen") is None,
          "the environment is kept; the server (no quota) is terminated")
     tags = dict((x["Key"], x["Value"]) for x in env(sb, "david.chen")["Tags"])
-    t.eq(tags.get("offboarded"), today.isoformat(), "the kept environment is tagged offboarded")
+    t.ok(tags.get("offboarded") in {d.isoformat() for d in days},
+         "the kept environment is tagged offboarded=<run's UTC date>", (sorted(days), tags))
     t.eq(user_view(sb, "alice.wang"), before["alice.wang"], "alice, never on a list, is untouched")
 
     bad = os.path.join(tmp, "bad.csv")

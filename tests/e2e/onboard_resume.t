@@ -43,6 +43,22 @@ def state_events(sb):
     return evs
 
 
+def settled_write_count(sb, quiet=0.5, timeout=15):
+    """write_count once it has stayed the same for `quiet` seconds (at most
+    `timeout`): a write the killed run had already sent may still be handled
+    after the kill, and must be in the snapshot taken before the rerun."""
+    deadline = time.monotonic() + timeout
+    last, since = write_count(sb), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        n = write_count(sb)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return last
+
+
 def clean(res):
     with Sandbox(*FLAGS) as sb:
         out = os.path.join(tmp, "clean")
@@ -61,7 +77,7 @@ def killed(n, res):
         p.kill()
         res["rc1"] = p.wait()
         res["reached"] = bool(reached)
-        res["before"] = write_count(sb)      # writes in flight at the kill included
+        res["before"] = settled_write_count(sb)   # writes in flight at the kill included
         before_state = state_events(sb)
         res["users_before"] = {u["Name"] for u in account.read(sb, "cam", "ListUsers")["Data"]}
         # Run again from another folder: what was set and not delivered is

@@ -6,6 +6,7 @@
         sb.url, sb.port, sb.secret_id, sb.secret_key, sb.owner_uin, sb.state_path
         sb.call("cam", "ListUsers")        # signed with the root key
         sb.restart()                        # SIGTERM, then start again on the same port
+                                            # (another if it was taken: sb.url/port follow)
         sb.kill()                           # SIGKILL; sb.start() brings it back
     # stopped, temp dir removed
 
@@ -13,6 +14,11 @@ With --fault-rate or --reset-rate among the flags and no --seed, it adds
 --seed: $TCSANDBOX_SEED when set, else a random one; sb.seed holds it, and
 tests print it, so a failing fault test can be replayed with
 TCSANDBOX_SEED=N.
+
+Pass sb.url when calling (not a copy taken before a restart): a restart
+rebinds the previous port, but when something else took it meanwhile
+(EADDRINUSE) the sandbox comes back on a free port and sb.url and sb.port
+change.
 
 It runs on port 0 in a fresh temp dir (state in sb.state_path), waits for the
 "tcsandbox listening on ..." line (bounded), and sets the root key through
@@ -41,6 +47,9 @@ Setting what the public API cannot produce (the control channel, POST
                        error_code="AuthFailure.UnauthorizedOperation",
                        when=time.time() - 3 * 86400, resources=[("cam:user", "bob")])
     sb.advance_clock(3600)                   # the sandbox's clock runs 1 h ahead
+    sb.set_clock(when)                       # ... forward to `when` (not before now)
+    sb.set_clock_china(hour=12, day=15)      # ... forward to the next 15th, 12:00
+                                             # China time; returns that time
     sb.now()                                 # the sandbox's time (unix seconds)
     sb.set_bill_not_ready("2026-05", True)   # Billing answers Ready 0 for May
                                              # (False: ready again; account=UIN)
@@ -74,6 +83,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TCSANDBOX = os.path.join(os.path.dirname(HERE), "sandbox", "tcsandbox")
@@ -88,6 +98,24 @@ OWNER_UIN = 100000000001
 APPID = 1300000001
 LISTEN_RE = re.compile(r"^tcsandbox listening on (http://127\.0\.0\.1:(\d+))$")
 MEMBER_STEP = 10000000
+CST = timezone(timedelta(hours=8))  # China Standard Time: bills, caps, "days"
+
+
+def china_time_after(t, hour=12, day=None, margin=60):
+    """The first hour:00 China time at least `margin` seconds after unix time
+    t, on day `day` (1-28) of a month when given."""
+    assert day is None or 1 <= day <= 28, "every month has days 1-28"
+    d = datetime.fromtimestamp(t + margin, CST).replace(hour=hour, minute=0, second=0,
+                                                        microsecond=0)
+    if d.timestamp() < t + margin:
+        d += timedelta(days=1)
+    while day is not None and d.day != day:
+        d += timedelta(days=1)
+    return d.timestamp()
+
+
+class PortTaken(RuntimeError):
+    """tcsandbox could not bind its port (EADDRINUSE)."""
 
 
 class Sandbox:
@@ -123,20 +151,39 @@ class Sandbox:
         return False
 
     def start(self):
-        """Start (again) on the previous port, or a free one the first time."""
+        """Start (again) on the previous port, or a free one the first time.
+        When the previous port was taken meanwhile, start on a free one:
+        sb.url and sb.port change (clients made by sb.client() before keep
+        the old url)."""
         assert self.proc is None, "already running"
+        try:
+            return self._start()
+        except PortTaken as e:
+            if not self.port:
+                raise
+            sys.stderr.write("sandbox.py: %s; starting on a free port instead\n" % e)
+            self.port = 0
+            return self._start()
+
+    def _start(self):
         argv = [sys.executable, TCSANDBOX, "--port", str(self.port)] + self.flags
         if self.state_path:
             argv += ["--state", self.state_path]
         env = dict(os.environ, TENCENTCLOUD_SECRET_ID=self.secret_id,
                    TENCENTCLOUD_SECRET_KEY=self.secret_key)
         log = open(self.log_path, "ab")
+        log_from = log.tell()
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, env=env)
         log.close()
         line = self._read_line(self.start_timeout)
         m = LISTEN_RE.match(line)
         if not m:
             self.kill()
+            with open(self.log_path, "rb") as f:
+                f.seek(log_from)
+                said = f.read().decode(errors="replace")
+            if not line and "tcsandbox: cannot listen on" in said and "in use" in said:
+                raise PortTaken(said.strip().splitlines()[-1])
             raise RuntimeError("tcsandbox did not start: %r\n%s" % (line, self.log()))
         self.url, self.port = m.group(1), int(m.group(2))
         if self.members and self.state_path:
@@ -283,6 +330,22 @@ class Sandbox:
         total offset from the real clock."""
         self.clock_offset = self.control("AdvanceClock", {"Seconds": seconds})["Offset"]
         return self.clock_offset
+
+    def set_clock(self, when):
+        """Move the sandbox's clock forward to unix time `when` (not before
+        the sandbox's now: the clock only moves forward); returns the total
+        offset from the real clock.  It runs on from there."""
+        self.clock_offset = self.control("SetClock", {"Time": when})["Offset"]
+        return self.clock_offset
+
+    def set_clock_china(self, hour=12, day=None):
+        """Move the sandbox's clock forward to the next hour:00 China time (on
+        day `day` (1-28) of a month when given), at least a minute ahead, so
+        that a test starts far from a China-time day's or month's boundary;
+        returns that time (unix seconds)."""
+        when = china_time_after(self.now(), hour, day)
+        self.set_clock(when)
+        return when
 
     def set_bill_not_ready(self, month, not_ready=True, account=None):
         """Billing of `month` ("YYYY-MM") is not ready (True) or ready again

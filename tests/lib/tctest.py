@@ -55,6 +55,11 @@ class Tap:
         for line in str(msg).splitlines():
             print("# " + line, flush=True)
 
+    def skip(self, why):
+        """One test reported as skipped (TAP "ok N # SKIP why")."""
+        self.n += 1
+        print("ok %d # SKIP %s" % (self.n, why), flush=True)
+
     def done(self):
         print("1..%d" % self.n)
         sys.exit(1 if self.failed else 0)

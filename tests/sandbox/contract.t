@@ -17,13 +17,14 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from urllib.parse import quote
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path[:0] = [HERE, os.path.join(os.path.dirname(HERE), "lib")]
 from tcsb import registry, sdkmodels  # noqa: E402
-from sandbox import Sandbox, wait_for  # noqa: E402
+from sandbox import CST, Sandbox, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 from tc3client import ApiError  # noqa: E402
 
@@ -212,7 +213,9 @@ def scenario(sb):
     tg("GetResources", {"TagFilters": [{"TagKey": "owner", "TagValue": ["carol"]}]})
     tg("UnTagResources", {"ResourceList": [res], "TagKeys": ["cost-center"]})
 
-    month = time.strftime("%Y-%m")
+    # bills are by China-time month (on the sandbox's clock); the local month
+    # differs for up to 8 hours at a month's end and would read an empty month
+    month = datetime.fromtimestamp(sb.now(), CST).strftime("%Y-%m")
     bl = lambda a, p=None: run(sb, "billing", a, p)  # noqa: E731
     bl("CreateAllocationTag", {"TagKey": ["owner"]})
     bl("DescribeTagList", {"Offset": 0, "Limit": 100})

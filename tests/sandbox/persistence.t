@@ -3,6 +3,7 @@
 to the client is on disk before the answer leaves; SIGTERM exits 0."""
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -13,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from sandbox import Sandbox, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 
-t = Tap(11)
+t = Tap(12)
 
 
 def snapshot(sb):
@@ -102,4 +103,21 @@ with Sandbox("--async-delay-ms", "300") as sb:
     t.ok(not os.path.exists(sb.state_path + ".tmp"), "no temporary state file is left behind")
     sb.start()
     t.eq(len(sb.call("cam", "ListUsers")["Data"]), 161, "a restart after SIGTERM keeps them")
+
+    # Something else took the port while it was down: sb.start() comes
+    # back on a free one, and sb.url/sb.port follow.
+    old = sb.port
+    sb.stop()
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", old))
+    squatter.listen()
+    try:
+        sb.start()
+        t.ok(sb.port != old and sb.url.endswith(":%d" % sb.port)
+             and len(sb.call("cam", "ListUsers")["Data"]) == 161,
+             "a restart whose port was taken comes back on another (sb.url follows), state kept",
+             (old, sb.url))
+    finally:
+        squatter.close()
 sys.exit(t.done())

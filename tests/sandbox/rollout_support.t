@@ -24,12 +24,12 @@ from datetime import datetime, timezone
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
-from sandbox import Sandbox, wait_for  # noqa: E402
+from sandbox import CST, Sandbox, wait_for  # noqa: E402
 from tap import Tap  # noqa: E402
 from tc3client import error_code as code  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
-t = Tap(56)
+t = Tap(59)
 DENIED = "AuthFailure.UnauthorizedOperation"
 
 
@@ -202,8 +202,9 @@ with Sandbox("--policy-delay-ms", "60000") as sb:
     sb.advance_clock(61)
     t.ok(not can("ListPolicies"), "RemoveUserFromGroup: refused after the delay")
 
-# the delay in real time, without the clock
-with Sandbox("--policy-delay-ms", "1500") as sb:
+# the delay in real time, without the clock: 6 s, so that the first call
+# lands inside it even on a loaded machine
+with Sandbox("--policy-delay-ms", "6000") as sb:
     a = sb.call("cam", "AddUser", {"Name": "alice", "UseApi": 1})
     pid = sb.call("cam", "CreatePolicy", {"PolicyName": "p", "PolicyDocument":
                                           doc(allow("cam:ListUsers"))})["PolicyId"]
@@ -211,9 +212,9 @@ with Sandbox("--policy-delay-ms", "1500") as sb:
     sb.call("cam", "AttachUserPolicy", {"PolicyId": pid, "AttachUin": a["Uin"]})
     first = code(lambda: sb.call("cam", "ListUsers", {}, a["SecretId"], a["SecretKey"]))
     ok = wait_for(lambda: code(lambda: sb.call("cam", "ListUsers", {}, a["SecretId"],
-                                               a["SecretKey"])) == "ok", timeout=10, interval=0.1)
-    t.ok(first == DENIED and ok and time.monotonic() - start >= 1.4,
-         "--policy-delay-ms 1500: refused at first, allowed after about 1.5 s of real time",
+                                               a["SecretKey"])) == "ok", timeout=30, interval=0.1)
+    t.ok(first == DENIED and ok and time.monotonic() - start >= 5.9,
+         "--policy-delay-ms 6000: refused at first, allowed after about 6 s of real time",
          (first, ok, time.monotonic() - start))
 
 # -- 4. the clock ------------------------------------------------------------
@@ -269,5 +270,19 @@ with Sandbox("--async-delay-ms", "600000") as sb:
     t.ok("DescribeInstances" in names and "CreateInstances" not in names
          and all(abs(int(e["EventTime"]) - snow) < 60 for e in ev),
          "CloudAudit event times are on the sandbox's clock (the create was 601 s earlier)", names)
+
+    # SetClock: forward to a given time (here the next 15th, 12:00 China time)
+    before = sb.now()
+    noon = sb.set_clock_china(hour=12, day=15)
+    d = datetime.fromtimestamp(noon, CST)
+    t.ok(noon > before and (d.day, d.hour, d.minute) == (15, 12, 0) and 0 <= sb.now() - noon < 60,
+         "set_clock_china(hour=12, day=15) moves the clock to the next 15th, 12:00 China time",
+         (before, d.isoformat(), sb.now()))
+    exp = sb.call("sts", "GetFederationToken", {"Name": "fed2", "DurationSeconds": 7200, "Policy":
+                                                quote(doc(allow("cam:GetUserAppId")))})["ExpiredTime"]
+    t.ok(0 <= exp - (noon + 7200) < 60, "... and the API answers times from there (ExpiredTime)",
+         exp - noon)
+    t.eq(code(lambda: sb.set_clock(noon - 3600)), "TcsandboxControl.BadRequest",
+         "SetClock to a time before the sandbox's now is refused (the clock only moves forward)")
 
 sys.exit(t.done())

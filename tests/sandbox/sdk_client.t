@@ -120,10 +120,13 @@ async function main() {
     const unknown = client(CamClient, "cam", sb.port, { secretId: "AKID" + "Z".repeat(32), secretKey: ROOT.secretKey });
     ok(await code(unknown.GetUserAppId({})) === "AuthFailure.SecretIdNotFound", "an unknown SecretId gets AuthFailure.SecretIdNotFound");
 
-    // Temporary credentials: valid, then a wrong token, then expired.
+    // Temporary credentials: valid, then a wrong token, then expired.  The
+    // token lives 5-6 s (ExpiredTime is whole seconds): room for the three
+    // calls that need it valid on a loaded machine; the wait for expiry
+    // below is bounded at 15 s after them.
     const sts = client(StsClient, "sts", sb.port, ROOT);
     const policy = encodeURIComponent(JSON.stringify({ version: "2.0", statement: [{ effect: "allow", action: ["cam:GetUser"], resource: ["*"] }] }));
-    const fed = await sts.GetFederationToken({ Name: "sdktest", Policy: policy, DurationSeconds: 3 });
+    const fed = await sts.GetFederationToken({ Name: "sdktest", Policy: policy, DurationSeconds: 6 });
     const tmp = { secretId: fed.Credentials.TmpSecretId, secretKey: fed.Credentials.TmpSecretKey, token: fed.Credentials.Token };
     const tmpCam = client(CamClient, "cam", sb.port, tmp);
     const first = await code(tmpCam.GetUser({ Name: "sdk-user" }));

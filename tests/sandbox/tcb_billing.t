@@ -3,21 +3,24 @@
 the deletion caps; bills prorated from resource lifetimes."""
 import os
 import sys
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
-from sandbox import Sandbox, wait_for  # noqa: E402
+from sandbox import CST, Sandbox  # noqa: E402
 from tap import Tap  # noqa: E402
 from tc3client import error_code as code  # noqa: E402
 
-CST = timezone(timedelta(hours=8))
-t = Tap(24)
+t = Tap(25)
 
 
-with Sandbox("--async-delay-ms", "800", "--tcb-limits", "4,2,3") as sb:
+# Delivery takes 600 s of the sandbox's clock (UNAVAILABLE holds however slow
+# the machine; advance_clock ends it), and the deletion caps and bills are per
+# China-time month: the clock starts at the 3rd, 12:00 China time, and the
+# environments live 10 days, all inside one month.
+with Sandbox("--async-delay-ms", "600000", "--tcb-limits", "4,2,3") as sb:
     tcb = lambda a, p=None: sb.call("tcb", a, p, region="ap-shanghai")  # noqa: E731
     limit = tcb("DescribeEnvLimit")
     t.ok((limit["MaxEnvNum"], limit["MaxDeleteMonthly"], limit["MaxDeleteTotal"],
@@ -30,6 +33,8 @@ with Sandbox("--async-delay-ms", "800", "--tcb-limits", "4,2,3") as sb:
     t.eq(code(lambda: tcb("CreateEnv", {"Alias": "ok", "PackageId": "baas_nope", "Resources": ["flexdb"]})),
          "InvalidParameter", "an unknown PackageId is refused")
     t.eq(tcb("DescribeEnvLimit")["CurrentEnvNum"], 0, "refused creations leave no environment")
+    sb.set_clock_china(hour=12, day=3)
+    born = sb.now()
     ids = [tcb("CreateEnv", {"Alias": "e%d" % i, "PackageId": "baas_personal", "Resources": ["flexdb", "storage"],
                              "Tags": [{"Key": "cost-center", "Value": "cc%d" % (i % 2)}]})["EnvId"]
            for i in range(4)]
@@ -37,10 +42,14 @@ with Sandbox("--async-delay-ms", "800", "--tcb-limits", "4,2,3") as sb:
     t.eq(status(ids[0]), "UNAVAILABLE", "a new environment is UNAVAILABLE while it is delivered")
     t.eq(code(lambda: tcb("CreateEnv", {"Alias": "e9", "PackageId": "baas_personal", "Resources": ["flexdb"]})),
          "LimitExceeded", "a 5th environment exceeds MaxEnvNum 4")
-    t.ok(wait_for(lambda: all(status(e) == "NORMAL" for e in ids)), "... then NORMAL")
-    created = time.time()
+    born_by = sb.now()
+    sb.advance_clock(601)
+    t.ok(all(status(e) == "NORMAL" for e in ids), "... then NORMAL")
 
+    sb.advance_clock(10 * 86400)
+    died = sb.now()
     tcb("DestroyEnv", {"EnvId": ids[0]})
+    died_by = sb.now()
     env0 = tcb("DescribeEnvs", {"EnvId": ids[0]})["EnvList"][0]
     t.ok(env0["Status"] == "UNAVAILABLE" and env0["Recycle"] == "1",
          "DestroyEnv isolates the environment first (UNAVAILABLE, Recycle 1)")
@@ -58,7 +67,7 @@ with Sandbox("--async-delay-ms", "800", "--tcb-limits", "4,2,3") as sb:
     t.eq(code(lambda: tcb("ModifyEnv", {"EnvId": ids[2], "Alias": "renamed-env-with-32-characters-x"})), "ok",
          "ModifyEnv accepts an alias of up to 32 characters")
 
-    month = datetime.now(CST).strftime("%Y-%m")
+    month = datetime.fromtimestamp(sb.now(), CST).strftime("%Y-%m")
     sb.call("billing", "CreateAllocationTag", {"TagKey": ["cost-center"]})  # bills show allocation keys only
     rows = sb.call("billing", "DescribeBillResourceSummary", {"Offset": 0, "Limit": 100, "Month": month,
                                                              "NeedRecordNum": 1})
@@ -69,10 +78,17 @@ with Sandbox("--async-delay-ms", "800", "--tcb-limits", "4,2,3") as sb:
     y, m = int(month[:4]), int(month[5:])
     nxt = datetime(y + m // 12, m % 12 + 1, 1, tzinfo=CST).timestamp()
     secs = nxt - datetime(y, m, 1, tzinfo=CST).timestamp()
-    want = 19.9 * (end - begin) / secs
-    got = float(r0["RealTotalCost"])
-    t.ok(abs(got - want) <= 19.9 * 2 / secs and end <= created + 60,
-         "a personal environment costs 19.9 CNY a month, prorated to its lifetime (%s CNY)" % r0["RealTotalCost"])
+    t.ok(int(born) <= begin <= born_by and int(died) <= end <= died_by,
+         "its bill line runs from CreateEnv to the isolating DestroyEnv (10 days)",
+         (r0["FeeBeginTime"], r0["FeeEndTime"]))
+    # FeeBeginTime/FeeEndTime are whole seconds: the exact lifetime is within
+    # 1 s of end - begin; the line is 19.9 * lifetime / month, half up to cents
+    cents = [(Decimal("19.9") * Decimal(end - begin + d) / Decimal(secs)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP) for d in (-1, 1)]
+    got = Decimal(r0["RealTotalCost"])
+    t.ok(cents[0] <= got <= cents[1],
+         "a personal environment costs 19.9 CNY a month, prorated to its 10 days, to the cent (%s CNY)"
+         % r0["RealTotalCost"], (str(got), [str(c) for c in cents]))
     t.eq([x["TagKey"] + "=" + x["TagValue"] for x in r0["Tags"]], ["cost-center=cc0"],
          "the bill carries the resource's tags, kept after deletion")
     by_tag = sb.call("billing", "DescribeBillSummaryByTag", {"BeginTime": month, "EndTime": month,

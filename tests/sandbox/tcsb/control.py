@@ -2,7 +2,7 @@
 
     POST /tcsandbox/control      (any other path is the API: POST /)
     X-TC-Action: SetLastLogin | SetKeyLastUsed | SetCreated | SetMfa | AddAuditEvent
-                 | AdvanceClock | SetBillNotReady
+                 | AdvanceClock | SetClock | SetBillNotReady
     Authorization: TC3-HMAC-SHA256 with the credential scope's service
                    "tcsandbox", signed with the hub's root key (the key the
                    sandbox was started with), X-TC-Timestamp within 5 minutes.
@@ -38,6 +38,10 @@ AdvanceClock's offset ahead of the real one; an account is found by the id):
                                         (Seconds >= 0; the offset adds up and
                                         is kept in the state); answers Offset
                                         (total seconds ahead) and Now
+  SetClock       {Time}                 moves the sandbox's clock forward to
+                                        Time (not before its current time:
+                                        the clock only moves forward); answers
+                                        Offset and Now, like AdvanceClock
   SetBillNotReady {Month, NotReady, Account?}
                                         Billing of Month ("YYYY-MM") in Account
                                         (default the hub) is not ready (true)
@@ -248,6 +252,14 @@ def advance_clock(store, doc, now, ip):
     return {"Offset": store.data["clock_offset"], "Now": now + secs}
 
 
+def set_clock(store, doc, now, ip):
+    when = _num(doc, "Time")
+    if when < now:
+        raise ControlError("BadRequest", "the clock only moves forward (Time %s is before "
+                           "the sandbox's now %.3f)" % (when, now))
+    return advance_clock(store, {"Seconds": when - now}, now, ip)
+
+
 def set_bill_not_ready(store, doc, now, ip):
     import re
     account = int(_num(doc, "Account", required=False, default=store.data["owner_uin"]))
@@ -269,5 +281,5 @@ def set_bill_not_ready(store, doc, now, ip):
     return {}
 
 
-OPS = {"AdvanceClock": advance_clock, "SetBillNotReady": set_bill_not_ready, "SetLastLogin": set_last_login, "SetKeyLastUsed": set_key_last_used,
+OPS = {"AdvanceClock": advance_clock, "SetClock": set_clock, "SetBillNotReady": set_bill_not_ready, "SetLastLogin": set_last_login, "SetKeyLastUsed": set_key_last_used,
        "SetCreated": set_created, "SetMfa": set_mfa, "AddAuditEvent": add_audit_event}
