@@ -98,13 +98,23 @@ static enum cli_action bad_option(struct cli *c, int opt,
 
 	if (strncmp(elem, "--", 2) != 0 && optopt > ' ' && optopt < 0x7f)
 		shown = name;
-	/* --dry-run=1: the option exists but takes no value */
-	for (const struct option *o = longopts; o->name && strchr(elem, '='); o++) {
-		size_t n = strlen(o->name);
+	/* --dry-run=1 (or --dry=1): the option exists but takes no value */
+	if (strncmp(elem, "--", 2) == 0 && strchr(elem, '=')) {
+		size_t n = (size_t)(strchr(elem, '=') - elem) - 2;
+		const struct option *hit = NULL;
+		int hits = 0;
 
-		if (o->has_arg == no_argument && strncmp(elem + 2, o->name, n) == 0 &&
-		    elem[2 + n] == '=' && strncmp(elem, "--", 2) == 0)
-			return fail(c, "option '--%s' takes no value", o->name);
+		for (const struct option *o = longopts; o->name; o++)
+			if (strncmp(elem + 2, o->name, n) == 0) {
+				hit = o;
+				hits++;
+				if (o->name[n] == '\0') {   /* exact: no ambiguity */
+					hits = 1;
+					break;
+				}
+			}
+		if (hits == 1 && hit->has_arg == no_argument)
+			return fail(c, "option '--%s' takes no value", hit->name);
 	}
 	if (opt == ':')
 		return fail(c, "option '%s' needs a value", shown);

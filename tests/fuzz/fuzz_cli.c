@@ -70,6 +70,20 @@ static const char *const range_msgs[] = {
 	"--timeout: expected seconds from 1 to 3600",
 };
 
+/* Whether error is "option '--NAME' takes no value" for arg "--PREFIX=..."
+ * (eq at its '='), NAME beginning with PREFIX (an abbreviation). */
+static int takes_no_value(const char *error, const char *arg, const char *eq)
+{
+	static const char head[] = "option '--", tail[] = "' takes no value";
+	size_t len = strlen(error), n = (size_t)(eq - arg);
+
+	return strncmp(arg, "--", 2) == 0 && strncmp(error, head, 10) == 0 &&
+	       len > 10 + strlen(tail) &&
+	       strcmp(error + len - strlen(tail), tail) == 0 &&
+	       n - 2 <= len - 10 - strlen(tail) &&
+	       strncmp(error + 10, arg + 2, n - 2) == 0;
+}
+
 /* Whether error is one of the messages about argv[i] (or its value). */
 static int names_arg(const char *error, const char *arg)
 {
@@ -77,8 +91,7 @@ static int names_arg(const char *error, const char *arg)
 
 	if (is_message(error, "unknown option '%s'", arg) ||
 	    is_message(error, "option '%s' needs a value", arg) ||
-	    (eq && is_message(error, "option '%.*s' takes no value",
-	                      (int)(eq - arg), arg)))
+	    (eq && takes_no_value(error, arg, eq)))
 		return 1;
 	for (size_t k = 0; k < sizeof range_msgs / sizeof *range_msgs; k++)
 		if (is_message(error, "%s, got '%s'", range_msgs[k], arg) ||
