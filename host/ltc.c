@@ -182,7 +182,7 @@ static int tc_clock(lua_State *L)
 
 static int tc_on_interrupt(lua_State *L)
 {
-	if (!lua_isnil(L, 1))
+	if (!lua_isnoneornil(L, 1))
 		luaL_checkstring(L, 1);
 	lua_settop(L, 1);
 	lua_setfield(L, LUA_REGISTRYINDEX, INTERRUPT_NOTE);

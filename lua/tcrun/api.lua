@@ -72,6 +72,13 @@ function M.all(items, fn)
   if #failures > 0 then error(failures[1].error, 0) end
 end
 
+-- An error as one line saying what went wrong, not where in the library
+-- it surfaced (an API error's `where` is dropped).
+function M.message(err)
+  if type(err) == "table" and err.where then err.where = "" end
+  return tostring(err)
+end
+
 -- Runs the functions given (nil ones skipped) side by side and waits for
 -- all of them; raises the first failure once all have ended, the others'
 -- messages with it (a string error: appended; an API error: in its field
@@ -85,7 +92,7 @@ function M.together(...)
   local _, failures = tc.each(fns, function(f) f() end, { quiet = true })
   if #failures == 0 then return end
   local first, also = failures[1].error, {}
-  for i = 2, #failures do also[#also + 1] = tostring(failures[i].error) end
+  for i = 2, #failures do also[#also + 1] = M.message(failures[i].error) end
   if #also > 0 then
     if type(first) == "table" then first.also = also
     else first = tostring(first) .. "; also: " .. table.concat(also, "; ") end

@@ -73,6 +73,16 @@ end
 -- failure (a review that could not read something must not report).
 local each = api.all
 
+-- fn(item), counted on bar whether it returns or raises: a bar left short
+-- would leave a terminal's line open for the error.
+local function counted(bar, fn)
+  return function(item)
+    local ok, err = pcall(fn, item)
+    bar:step(item, ok)
+    if not ok then error(err, 0) end
+  end
+end
+
 -- The account's picture.  opts: name, uin, account (tc.account or nil),
 -- mfa (function(user) -> whether to read its MFA settings), keys_used
 -- (true: read when each active key was last used).
@@ -122,13 +132,13 @@ function M.read(opts)
   -- part of a big account (two calls a user): its progress is shown.
   local label = ("reading %s (%s)"):format(opts.name or "account", opts.uin or "?")
   local bar = progress.new(#snap.order, label .. ": users", "read", true)
-  each(snap.order, function(name)
+  each(snap.order, counted(bar, function(name)
     local u = snap.users[name]
     for _, p in ipairs(pages("ListAttachedUserPolicies", { TargetUin = u.Uin }, "List", o)) do
       u.policies[#u.policies + 1] = p.PolicyId
       want(p.PolicyId)
     end
-    if opts.policies_only then return bar:step(name, true) end
+    if opts.policies_only then return end
     for _, k in ipairs(tc.call("cam", "ListAccessKeys", { TargetUin = u.Uin }, o).AccessKeys or {}) do
       u.keys[#u.keys + 1] = { AccessKeyId = k.AccessKeyId, Status = k.Status,
                               CreateTime = k.CreateTime, created = M.parse_time(k.CreateTime) }
@@ -140,8 +150,7 @@ function M.read(opts)
         if f[k] == 1 then u.mfa = true end
       end
     end
-    bar:step(name, true)
-  end)
+  end))
 
   -- Last console logins, fifty users at a time (DescribeSubAccounts),
   -- rather than a GetUser each.
@@ -202,10 +211,7 @@ function M.read(opts)
   for id in pairs(policy_ids) do list[#list + 1] = id end
   table.sort(list)
   bar = progress.new(#list, label .. ": policies", "read", true)
-  each(list, function(id)
-    snap.policies[id] = policy_doc(id, o)
-    bar:step(id, true)
-  end)
+  each(list, counted(bar, function(id) snap.policies[id] = policy_doc(id, o) end))
   snap.by_uin = by_uin
   return snap
 end

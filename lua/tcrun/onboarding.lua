@@ -422,7 +422,7 @@ function M.user(ctx, e, unit)
   local last = ctx.ledger:last(e.username, { ["password-set"] = true, ["password-delivered"] = true })
   if last and last.event == "password-set" then
     reset_password(ctx, e, u.Uin)
-    result = ctx.plan:outcome(differs and "updated, new password" or "new password")
+    result = ctx.plan:outcome(differs and "updated + new password" or "new password")
   end
   return result, { uin = u.Uin }
 end
@@ -823,6 +823,7 @@ function M.deliver_passwords(ctx, out, stamp)
   for _, p in ipairs(ctx.passwords) do
     ctx.ledger:append({ event = "password-delivered", username = p.username, file = where })
   end
+  tc.on_interrupt(nil)   -- delivered: an interrupt from here on loses none
   return path
 end
 

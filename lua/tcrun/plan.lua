@@ -119,8 +119,9 @@ end
 -- not in order (shared work, such as "(groups)"), in the order they came,
 -- then those of the names in order, in that order; then an overview: the
 -- count, the writes by action, and how many of order (rows, each a noun,
--- default "row") would change.
-function M:print(order, out, noun)
+-- default "row") would change, failed (failed: a set of names) or are as
+-- wanted already.
+function M:print(order, out, noun, failed)
   out = out or io.stdout
   local listed, names = {}, {}
   for _, who in ipairs(order or {}) do listed[who] = true end
@@ -132,7 +133,7 @@ function M:print(order, out, noun)
   for _, who in ipairs(names) do
     local list = self.writes[who]
     if list then
-      if listed[who] then touched = touched + 1 end
+      if listed[who] and not (failed and failed[who]) then touched = touched + 1 end
       out:write(tc.printable(who), ":\n")
       for i, w in ipairs(list) do
         out:write(("  %d. %s\n"):format(i, M.describe(w)))
@@ -151,10 +152,15 @@ function M:print(order, out, noun)
     for _, a in ipairs(actions) do parts[#parts + 1] = ("%s %d"):format(a, counts[a]) end
     out:write("  by action: ", table.concat(parts, ", "), "\n")
     if order and #order > 0 then
-      out:write(("  %d of %d %s(s) would change%s\n"):format(touched, #order, noun or "row",
-        #order - touched == 1 and "; the other one is as wanted already"
-        or touched < #order and ("; the other %d are as wanted already"):format(#order - touched)
-        or ""))
+      local nfailed = 0
+      for _, who in ipairs(order) do
+        if failed and failed[who] then nfailed = nfailed + 1 end
+      end
+      local line = ("  %d of %d %s(s) would change"):format(touched, #order, noun or "row")
+      if nfailed > 0 then line = line .. (", %d failed"):format(nfailed) end
+      local same = #order - touched - nfailed
+      if same > 0 then line = line .. (", %d as wanted already"):format(same) end
+      out:write(line, "\n")
     end
   end
 end

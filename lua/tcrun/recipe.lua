@@ -222,18 +222,17 @@ function Run:each(fn, rows)
   end, { quiet = true })
   local failed = {}
   for _, f in ipairs(failures) do
-    local row = f.row
-    -- What went wrong, not where in the library it surfaced.
-    if type(f.error) == "table" and f.error.where then f.error.where = "" end
-    row.error = tc.printable(tostring(f.error))
-    if type(f.error) == "table" and f.error.also then
-      row.error = row.error .. "; also: " .. tc.printable(table.concat(f.error.also, "; "))
-    end
-    -- Failures alike, for the summary: the same API error code from the
-    -- same action (its message names a request), else the same text.
-    local e = f.error
-    row.error_kind = type(e) == "table" and e.code
-      and ("%s.%s %s"):format(e.service or "", e.action or "", e.code) or row.error
+    local row, e = f.row, f.error
+    local also = type(e) == "table" and e.also and table.concat(e.also, "; ")
+    row.error = tc.printable(api.message(e) .. (also and ("; also: " .. also) or ""))
+    -- Failures alike, for the summary: the same API error (action, code
+    -- and message, not the request id), else the same text but for the
+    -- row's own name.
+    local name = row.employee.username
+    row.error_kind = (type(e) == "table" and e.code
+      and ("%s.%s %s %s %s"):format(e.service or "", e.action or "", e.code, e.message or "",
+                                    also or "")
+      or row.error):gsub(name:gsub("%p", "%%%0"), "\0")
     local failed_steps = api.sorted_keys(row.running)
     for _, name in ipairs(failed_steps) do row.status[name] = "failed" end
     row.failed_step = failed_steps[1] and table.concat(failed_steps, ", ")
@@ -262,9 +261,12 @@ function Run:finish(spec)
   local rows = spec.rows or self.rows
   local status = #self.failures == 0 and not self.failed
   if self.plan.dry_run then
-    local names = {}
-    for _, row in ipairs(rows) do names[#names + 1] = row.employee.username end
-    self.plan:print(names, nil, spec.noun or "employee")
+    local names, failed = {}, {}
+    for _, row in ipairs(rows) do
+      names[#names + 1] = row.employee.username
+      if row.error then failed[row.employee.username] = true end
+    end
+    self.plan:print(names, nil, spec.noun or "employee", failed)
   else
     local path = self.opts.out .. "/" .. spec.report
     local ok, err = report.csv(path, spec.columns, rows)

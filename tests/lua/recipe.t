@@ -151,29 +151,37 @@ t.ok(not screen:find("\27", 1, true) and not screen:find("\r", 1, true), "screen
 -- at groups with the same code, one with another code.
 local report = require "tcrun.report"
 local failing = {}
-local function throttled(n, step, code)
+local function throttled(n, step, code, message)
   local row = { employee = { username = "u" .. n }, status = {}, facts = {} }
   failing[#failing + 1] = row
   run:each(function(e, unit, s)
     s(step, function()
+      if not code then error(message:format(e.username), 0) end
       error(setmetatable({ code = code, service = "lighthouse", action = "CreateInstances",
-                           message = "request " .. n },
-                         { __tostring = function(x) return x.code .. ": " .. x.message end }))
+                           message = message or "slow down", request_id = "req-" .. n },
+                         { __tostring = function(x)
+                             return x.code .. ": " .. x.message .. " (" .. x.request_id .. ")" end }))
     end)
   end, { row })
 end
 for n = 1, 8 do throttled(n, "server", "RequestLimitExceeded") end
 throttled(9, "groups", "RequestLimitExceeded")
 throttled(10, "server", "LimitExceeded.InstanceQuotaLimitExceeded")
+throttled(11, "server", "RequestLimitExceeded", "another message")
+throttled(12, "groups", nil, "%s would be in 11 CAM groups")
+throttled(13, "groups", nil, "%s would be in 11 CAM groups")
 local lines = {}
 report.screen("t", failing, {}, { write = function(_, s) lines[#lines + 1] = s end })
 lines = table.concat(lines)
-t.like(lines, "FAILED u1 at server: [^\n]*RequestLimitExceeded[^\n]*request 1\n"
+t.like(lines, "FAILED u1 at server: RequestLimitExceeded: slow down %(req%-1%)\n"
   .. "  FAILED the same way, 7 more: u2, u3, u4, u5, u6 and 2 more\n", "alike failures share a line")
 t.like(lines, "FAILED u9 at groups", "another step is another line")
 t.like(lines, "FAILED u10 at server: [^\n]*InstanceQuotaLimitExceeded", "another code is another line")
+t.like(lines, "FAILED u11 at server: [^\n]*another message", "another message is another line")
+t.like(lines, "FAILED u12 at groups: u12 would be in 11 CAM groups\n"
+  .. "  FAILED the same way, 1 more: u13\n", "texts alike but for the row's name share a line")
 local _, nlines = lines:gsub("\n", "")
-t.is(nlines, 5, "ten failures in four lines after the count", lines)
+t.is(nlines, 8, "thirteen failures in seven lines after the count", lines)
 
 -- Steps side by side (api.together) that both fail: the row's error
 -- says both, whether the first is an API error or a string.
@@ -190,12 +198,17 @@ for _, first in ipairs({ "table", "string" }) do
                            { __tostring = function(x) return x.code .. ": " .. x.message end }))
       end)
     end, function()
-      s("server", function() tc.sleep(0.01) error("server refused", 0) end)
+      s("server", function()
+        tc.sleep(0.01)
+        if first == "string" then error("server refused", 0) end
+        error(setmetatable({ code = "X", message = "server refused", where = "lib.lua:1: " },
+          { __tostring = function(x) return x.where .. x.code .. ": " .. x.message end }))
+      end)
     end)
   end, { row })
 end
-t.is(both[1].error, "LimitExceeded: env refused; also: server refused",
-     "together: an API error and the other's message")
+t.is(both[1].error, "LimitExceeded: env refused; also: X: server refused",
+     "together: an API error and the other's, without where it surfaced")
 t.is(both[2].error, "env refused; also: server refused", "together: two strings")
 t.is(both[1].failed_step, "environment, server", "both steps failed")
 
@@ -215,12 +228,13 @@ p:write("(groups)", "cam", "CreateGroup", { GroupName = "dev-viewer" })
 p:write("ann", "cam", "AddUserToGroup", { Info = {} })
 p:write("ann", "cam", "CreateGroup", { GroupName = "x" })
 out = {}
-p:print({ "ann", "bob" }, { write = function(self, ...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end },
-        "employee")
-t.like(table.concat(out), "dry run: 4 write call%(s%) planned, none made\n"
-  .. "  by action: cam%.AddUserToGroup 1, cam%.CreateGroup 2, lighthouse%.StopInstances 1\n"
-  .. "  1 of 2 employee%(s%) would change; the other one is as wanted already\n$",
-  "the plan ends with an overview: writes by action, rows that would change")
+p:write("cid", "cam", "AddUser", { Name = "cid" })
+local sink = { write = function(self, ...) for _, s in ipairs({ ... }) do out[#out + 1] = s end end }
+p:print({ "ann", "bob", "cid", "dee" }, sink, "employee", { cid = true, dee = true })
+t.like(table.concat(out), "dry run: 5 write call%(s%) planned, none made\n"
+  .. "  by action: cam%.AddUser 1, cam%.AddUserToGroup 1, cam%.CreateGroup 2, lighthouse%.StopInstances 1\n"
+  .. "  1 of 4 employee%(s%) would change, 2 failed, 1 as wanted already\n$",
+  "the plan ends with an overview: writes by action, rows that would change, failed or not")
 p = plan.new(true)
 p:write("ann", "lighthouse", "StopInstances", { InstanceIds = { id } })
 t.is(plan.new(false):outcome("created"), "created", "a real run's word is its own")
