@@ -447,27 +447,31 @@ function M.mfa(ctx, e, user)
   return ctx.plan:outcome("turned on")
 end
 
--- Membership of exactly the role groups the roster gives, one shard each
--- (rolegroups.lua): a missing one is joined in the first shard with room;
 -- CAM's 10 groups per user, checked before someone already there changes
 -- groups: else they would leave their old role groups and then be refused
 -- the new ones, keeping no access at all.  One read, only for people who
--- join a role group.
-local function check_room(e, user, leave, joins)
-  local leaving, others = {}, {}
-  for _, m in ipairs(leave) do leaving[m.GroupId] = true end
+-- join a role group.  The message names the groups that are not tcrun's
+-- role groups: those are the admin's to trim.
+local function check_room(e, user, have, leave, joins)
+  local skip, kept, others = {}, 0, {}
+  for _, m in ipairs(leave) do skip[m.GroupId] = "leave" end
+  for _, m in pairs(have) do skip[m.GroupId] = "keep" end
   local groups = api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")
   for _, g in ipairs(groups) do
-    if not leaving[g.GroupId] then others[#others + 1] = g.GroupName end
+    if skip[g.GroupId] == "keep" then kept = kept + 1
+    elseif not skip[g.GroupId] then others[#others + 1] = g.GroupName end
   end
-  if #others + joins > rolegroups.PER_USER then
+  local total = kept + #others + joins
+  if total > rolegroups.PER_USER then
     table.sort(others)
     error(("%s would be in %d CAM groups, past CAM's %d a user: take them out of groups they "
-      .. "no longer need, among %s"):format(e.username, #others + joins, rolegroups.PER_USER,
-      table.concat(others, ", ")), 0)
+      .. "no longer need (their groups besides tcrun's role groups: %s)"):format(e.username,
+      total, rolegroups.PER_USER, table.concat(others, ", ")), 0)
   end
 end
 
+-- Membership of exactly the role groups the roster gives, one shard each
+-- (rolegroups.lua): a missing one is joined in the first shard with room;
 -- role groups of the unit's environments and roles that the roster no
 -- longer gives are left (a demotion takes access away), and so is any
 -- second shard of one role group.  Who is where was read once, before the
@@ -491,7 +495,7 @@ function M.membership(ctx, e, unit, user)
     if not have[base] then joins[#joins + 1] = base end
   end
   if #joins > 0 and not user.fresh and not is_planned(user.uin) then
-    check_room(e, user, leave, #joins)
+    check_room(e, user, have, leave, #joins)
   end
   local add, added, remove, removed = {}, {}, {}, {}
   for _, base in ipairs(joins) do

@@ -105,12 +105,23 @@ with Sandbox() as sb:
     r = run(sb, "onboard.lua", bea("dev;test"), "--out", os.path.join(tmp, "bea2"))
     t.eq(r.rc, 1, "viewer in test too, past CAM's 10 groups: her row fails")
     t.like(r.err, "bea would be in 11 CAM groups, past CAM's 10 a user: take them out of groups "
-           "they no longer need, among club-0, club-1, club-2, club-3, club-4, club-5, club-6, "
-           "club-7, club-8, dev-viewer", "saying how many and which groups she keeps")
+           "they no longer need (their groups besides tcrun's role groups: club-0, club-1, "
+           "club-2, club-3, club-4, club-5, club-6, club-7, club-8)",
+           "saying how many, and which of her groups are not tcrun's")
     t.ok("UserGroupFull" not in r.err, "before CAM has to refuse it")
     names = [e["name"] for e in events(sb)][w0:]
     t.ok("cam.AddUserToGroup" not in names and "cam.RemoveUserFromGroup" not in names,
          "no change to her groups was sent (sent: %s)" % ", ".join(names))
+
+    # At the edge: a developer in dev instead leaves one group and joins
+    # one, staying at 10, and goes through.
+    path = os.path.join(tmp, "bea-dev.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(HEADER + "bea,Bea,bea@example.com,,platform,developer,dev,CC-1,no\n")
+    r = run(sb, "onboard.lua", path, "--out", os.path.join(tmp, "bea3"))
+    t.eq(r.rc, 0, "a role change that stays at 10 groups goes through")
+    groups = sorted(g["GroupName"] for g in sb.call("cam", "ListGroupsForUser", {"SubUin": uin})["GroupInfo"])
+    t.eq(groups, ["club-%d" % i for i in range(9)] + ["dev-developer"], "she is in 10 groups")
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
