@@ -134,18 +134,23 @@ tests/node_modules/.package-lock.json: tests/package.json
 
 # Everything, ending with prove's summary.  Lua tests run under ./tcrun,
 # found through PATH; ASan needs no leak checker inside prove's pipes.
-# Temporary files (journals, reports, browser profiles) go to
-# build/test-tmp, emptied when the next run starts (the last run's stay
-# to look at); the developer's own ~/.config/tcrun and state are not the
-# tests' business.
-TEST_TMP := $(CURDIR)/build/test-tmp
+# The temporary files of Python's tempfile and chromium (journals,
+# reports, browser profiles) go to one private folder (0700, made by
+# mktemp in the system's), removed when the run ends; tcrun refuses
+# output folders under ones others can write to, so it is not in the
+# checkout.  The developer's own ~/.config/tcrun and state are not the
+# tests' business: XDG folders point inside it, TCRUN_CONFIG and
+# TCRUN_STATE_DIR are unset.  (Lua's os.tmpname still uses /tmp.)
 test: deps tcrun unit $(FUZZ_BIN) tests/node_modules/.package-lock.json
-	rm -rf "$(TEST_TMP)" && mkdir -p "$(TEST_TMP)/config" "$(TEST_TMP)/state"
-	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" TMPDIR="$(TEST_TMP)" \
-	XDG_CONFIG_HOME="$(TEST_TMP)/config" XDG_STATE_HOME="$(TEST_TMP)/state" \
+	@d=$$(mktemp -d "$${TMPDIR:-/tmp}/tcrun-test-XXXXXX") || exit 1; \
+	mkdir "$$d/config" "$$d/state"; \
+	env -u TCRUN_CONFIG -u TCRUN_STATE_DIR \
+	PATH="$(CURDIR):$$PATH" TCRUN_SRCDIR="$(CURDIR)" TMPDIR="$$d" \
+	XDG_CONFIG_HOME="$$d/config" XDG_STATE_HOME="$$d/state" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	prove -j2 --timer $(UNIT_BIN) tests/host tests/lua tests/fuzz tests/e2e \
-	  tests/sandbox
+	  tests/sandbox; \
+	rc=$$?; rm -rf "$$d"; exit $$rc
 
 run: deps tcrun
 	@sh samples/run.sh

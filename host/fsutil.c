@@ -272,12 +272,15 @@ void fs_atomic_free(struct fs_atomic *f)
 }
 
 /* The PID holding a flock on dev:ino, from /proc/locks, whose lines read
- * "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (waiters: "1: -> ..."). */
+ * "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (waiters: "1: -> ...").
+ * Some file systems (btrfs) show another device there than stat() gives:
+ * then the one flock on that inode, if only one, is taken. */
 static long lock_pid(dev_t dev, ino_t ino)
 {
 	FILE *f = fopen("/proc/locks", "re");
 	char line[256];
-	long pid = -1;
+	long pid = -1, by_ino = -1;
+	int n_ino = 0;
 
 	if (!f)
 		return -1;
@@ -290,13 +293,16 @@ static long lock_pid(dev_t dev, ino_t ino)
 		if (strstr(line, "->"))
 			continue;
 		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%llu", kind, &p,
-		           &maj, &min, &node) == 5 &&
-		    strcmp(kind, "FLOCK") == 0 && maj == major(dev) &&
-		    min == minor(dev) && node == (unsigned long long)ino)
+		           &maj, &min, &node) != 5 || strcmp(kind, "FLOCK") != 0 ||
+		    node != (unsigned long long)ino)
+			continue;
+		if (maj == major(dev) && min == minor(dev))
 			pid = p;
+		else if (n_ino++ == 0)
+			by_ino = p;
 	}
 	fclose(f);
-	return pid;
+	return pid > 0 ? pid : n_ino == 1 ? by_ino : -1;
 }
 
 int fs_lock_holder(const char *path, char *out, size_t outlen)

@@ -13,12 +13,12 @@ M.__index = M
 
 function M.new(total, label, done_word, sparse)
   return setmetatable({ total = total, done = 0, failed = 0, label = label, sparse = sparse,
-                        word = done_word or "done", tty = tc.isatty(2), started = os.time() }, M)
+                        word = done_word or "done", tty = tc.isatty(2), started = tc.clock() }, M)
 end
 
 -- "about N min left" at the pace so far, or "" while too early to say.
 function M:left(now)
-  local gone = (now or os.time()) - self.started
+  local gone = (now or tc.clock()) - self.started
   if self.done == 0 or self.done >= self.total or gone < 3
      or (self.done * 10 < self.total and gone < 30) then return "" end
   local s = gone * (self.total - self.done) / self.done

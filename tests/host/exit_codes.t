@@ -84,7 +84,8 @@ t.ok("tcrun: " not in err.decode().split("finish the job", 1)[-1], "and nothing 
 
 # A recipe's note on what an interrupt leaves undone follows; nil clears it.
 for text, want in (('tc.on_interrupt("the passwords \\27[2J were not sent")', "the passwords \\x1b[2J were not sent"),
-                   ('tc.on_interrupt("x") tc.on_interrupt(nil)', None)):
+                   ('tc.on_interrupt("x") tc.on_interrupt(nil)', None),
+                   ('tc.on_interrupt("x") tc.on_interrupt()', None)):
     p = subprocess.Popen([TCRUN, script(text + ' io.write("ready\\n") io.flush() tc.sleep(60)')],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     p.stdout.readline()
