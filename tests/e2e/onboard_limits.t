@@ -28,6 +28,26 @@ def write_roster(name, people, workspace="no"):
     return path
 
 
+def one(name, role, envs):
+    """A roster of one person (name@example.com), no workspace."""
+    path = os.path.join(tmp, "%s-%s-%s.csv" % (name, role, envs.replace(";", "-")))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(HEADER + "%s,%s,%s@example.com,,platform,%s,%s,CC-1,no\n"
+                % (name, name.title(), name, role, envs))
+    return path
+
+
+def clubs(sb, uin, n):
+    """Puts uin in n groups of its own, club-0 ... club-(n-1)."""
+    for i in range(n):
+        gid = sb.call("cam", "CreateGroup", {"GroupName": "club-%d" % i})["GroupId"]
+        sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": gid, "Uin": uin}]})
+
+
+def groups_of(sb, uin):
+    return sorted(g["GroupName"] for g in sb.call("cam", "ListGroupsForUser", {"SubUin": uin})["GroupInfo"])
+
+
 def run(sb, *a):
     return tcrun("--endpoint", sb.url, "--rate-limit", "0", "--parallel", "16", *a,
                  env=tcrun_env(sb), tap=t, secrets=[sb.secret_key], timeout=300)
@@ -68,41 +88,26 @@ with Sandbox() as sb:
 # groups of her own, becomes an operator; leaving the developer groups
 # first, she never holds more than 7 + 4.
 with Sandbox() as sb:
-    def amy(role):
-        path = os.path.join(tmp, "amy-%s.csv" % role)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(HEADER + "amy,Amy,amy@example.com,,platform,%s,dev;test;staging;prod,CC-1,no\n"
-                    % role)
-        return path
-    t.eq(run(sb, "onboard.lua", amy("developer"), "--out", os.path.join(tmp, "amy1")).rc, 0,
+    all4 = "dev;test;staging;prod"
+    t.eq(run(sb, "onboard.lua", one("amy", "developer", all4), "--out", os.path.join(tmp, "amy1")).rc, 0,
          "amy onboarded as a developer in four environments")
     uin = sb.call("cam", "GetUser", {"Name": "amy"})["Uin"]
-    for i in range(3):
-        gid = sb.call("cam", "CreateGroup", {"GroupName": "club-%d" % i})["GroupId"]
-        sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": gid, "Uin": uin}]})
-    r = run(sb, "onboard.lua", amy("operator"), "--out", os.path.join(tmp, "amy2"))
+    clubs(sb, uin, 3)
+    r = run(sb, "onboard.lua", one("amy", "operator", all4), "--out", os.path.join(tmp, "amy2"))
     t.eq(r.rc, 0, "her change to operator goes through")
-    groups = sorted(g["GroupName"] for g in sb.call("cam", "ListGroupsForUser", {"SubUin": uin})["GroupInfo"])
-    t.eq(groups, ["club-0", "club-1", "club-2", "dev-operator", "prod-operator", "staging-operator",
+    t.eq(groups_of(sb, uin), ["club-0", "club-1", "club-2", "dev-operator", "prod-operator", "staging-operator",
                   "test-operator"], "she is in the operator groups and her own, no developer group")
 
 
 # A viewer in dev with nine groups of her own is in CAM's 10; given test
 # too she would be in 11.  Her row fails before any change to her groups.
 with Sandbox() as sb:
-    def bea(envs):
-        path = os.path.join(tmp, "bea-%s.csv" % envs.replace(";", "-"))
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(HEADER + "bea,Bea,bea@example.com,,platform,viewer,%s,CC-1,no\n" % envs)
-        return path
-    t.eq(run(sb, "onboard.lua", bea("dev"), "--out", os.path.join(tmp, "bea1")).rc, 0,
+    t.eq(run(sb, "onboard.lua", one("bea", "viewer", "dev"), "--out", os.path.join(tmp, "bea1")).rc, 0,
          "bea onboarded as a viewer in dev")
     uin = sb.call("cam", "GetUser", {"Name": "bea"})["Uin"]
-    for i in range(9):
-        gid = sb.call("cam", "CreateGroup", {"GroupName": "club-%d" % i})["GroupId"]
-        sb.call("cam", "AddUserToGroup", {"Info": [{"GroupId": gid, "Uin": uin}]})
+    clubs(sb, uin, 9)
     w0 = write_count(sb)
-    r = run(sb, "onboard.lua", bea("dev;test"), "--out", os.path.join(tmp, "bea2"))
+    r = run(sb, "onboard.lua", one("bea", "viewer", "dev;test"), "--out", os.path.join(tmp, "bea2"))
     t.eq(r.rc, 1, "viewer in test too, past CAM's 10 groups: her row fails")
     t.like(r.err, "bea would be in 11 CAM groups, past CAM's 10 a user: take them out of groups "
            "they no longer need (their groups besides tcrun's role groups: club-0, club-1, "
@@ -115,13 +120,9 @@ with Sandbox() as sb:
 
     # At the edge: a developer in dev instead leaves one group and joins
     # one, staying at 10, and goes through.
-    path = os.path.join(tmp, "bea-dev.csv")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(HEADER + "bea,Bea,bea@example.com,,platform,developer,dev,CC-1,no\n")
-    r = run(sb, "onboard.lua", path, "--out", os.path.join(tmp, "bea3"))
+    r = run(sb, "onboard.lua", one("bea", "developer", "dev"), "--out", os.path.join(tmp, "bea3"))
     t.eq(r.rc, 0, "a role change that stays at 10 groups goes through")
-    groups = sorted(g["GroupName"] for g in sb.call("cam", "ListGroupsForUser", {"SubUin": uin})["GroupInfo"])
-    t.eq(groups, ["club-%d" % i for i in range(9)] + ["dev-developer"], "she is in 10 groups")
+    t.eq(groups_of(sb, uin), ["club-%d" % i for i in range(9)] + ["dev-developer"], "she is in 10 groups")
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
