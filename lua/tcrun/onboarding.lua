@@ -353,13 +353,14 @@ end
 
 -- Records in the ledger that e's password is about to be set (before it
 -- is): until it is delivered, the next run sets a new one.  An interrupted
--- run says so.
+-- run says so; the note comes first, since an interrupt stops the script
+-- between any two of its steps.
 local function password_set(ctx, e)
-  ctx.ledger:append({ event = "password-set", username = e.username })
   if not ctx.plan.dry_run then
     tc.on_interrupt("initial passwords are written when the run ends: those set so far were not "
       .. "delivered, and running again sets new ones")
   end
+  ctx.ledger:append({ event = "password-set", username = e.username })
 end
 
 -- Sets a new initial password on an existing user (reset at first login):
