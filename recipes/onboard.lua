@@ -21,15 +21,18 @@ if not run then return code end
 
 -- 2. Read the account once; check it has room for everyone (CAM's
 --    sub-users, CloudBase's environments); make the role groups the roster
---    needs, in shards of CAM's 100 members.
+--    needs, in shards of CAM's 100 members; find who cannot join more
+--    groups (CAM's 10 a user): they fail first, with nothing made.
 local ctx = steps.read_account(run)
 steps.limits(ctx, run.rows)
 steps.groups(ctx, run.rows)
+steps.rooms(ctx, run.rows)
 
 -- 3. Every employee, concurrently; one failure does not stop the others.
 --    Within one, each step starts once what it needs exists: the server
 --    (the slowest write, 5 a second) right after the user.
 run:each(function(e, unit, step)
+  step("groups", steps.check_room, ctx, e)
   local user = step("user", steps.user, ctx, e, unit)
   step("user", steps.hook, unit, "after_user", e, steps.workspace_api(ctx, e, unit))
   local env, server

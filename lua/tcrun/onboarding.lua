@@ -64,7 +64,7 @@ function M.read_account(run)
   local err
   ctx.ledger, err = ledger.for_account(tc.state_dir, ctx.owner_uin, "onboard", run.plan.dry_run,
                                        run.opts.out .. "/onboard-state.jsonl")
-  if not ctx.ledger then tc.config_error("ledger: " .. err) end
+  if not ctx.ledger then tc.config_error("record of undelivered passwords: " .. err) end
   for _, row in ipairs(run.rows) do
     local unit = row.unit
     if row.employee.workspace then
@@ -104,10 +104,11 @@ function M.limits(ctx, rows)
   for _, region in ipairs(api.sorted_keys(envs)) do
     local l = tc.call("tcb", "DescribeEnvLimit", {}, { region = region })
     if l.MaxEnvNum and l.CurrentEnvNum and l.CurrentEnvNum + envs[region] > l.MaxEnvNum then
-      problems[#problems + 1] = ("the roster needs %d new CloudBase environments in %s, but the "
-        .. "account has %d of its %d (DescribeEnvLimit): destroy retained workspaces "
+      problems[#problems + 1] = ("the roster needs %d new CloudBase environments in %s, but only "
+        .. "%d are left (%d of %d used, DescribeEnvLimit): destroy retained workspaces "
         .. "(offboard.lua --purge-expired or --destroy), or onboard part of the roster")
-        :format(envs[region], region, l.CurrentEnvNum, l.MaxEnvNum)
+        :format(envs[region], region, math.max(0, l.MaxEnvNum - l.CurrentEnvNum), l.CurrentEnvNum,
+                l.MaxEnvNum)
     end
   end
   if #problems > 0 then tc.config_error(table.concat(problems, "; ")) end
@@ -448,43 +449,19 @@ function M.mfa(ctx, e, user)
   return ctx.plan:outcome("turned on")
 end
 
--- CAM's 10 groups per user, checked before someone already there changes
--- groups: else they would leave their old role groups and then be refused
--- the new ones, keeping no access at all.  One read, only for people who
--- join a role group.  The message names the groups that are not tcrun's
--- role groups: those are the admin's to trim.
-local function check_room(e, user, have, leave, joins)
-  local skip, kept, others = {}, 0, {}
-  for _, m in ipairs(leave) do skip[m.GroupId] = "leave" end
-  for _, m in pairs(have) do skip[m.GroupId] = "keep" end
-  local groups = api.cam_pages("ListGroupsForUser", { SubUin = user.uin }, "GroupInfo")
-  for _, g in ipairs(groups) do
-    if skip[g.GroupId] == "keep" then kept = kept + 1
-    elseif not skip[g.GroupId] then others[#others + 1] = g.GroupName end
-  end
-  local total = kept + #others + joins
-  if total > rolegroups.PER_USER then
-    table.sort(others)
-    error(("%s would be in %d CAM groups, past CAM's %d a user: take them out of groups they "
-      .. "no longer need (their groups besides tcrun's role groups: %s)"):format(e.username,
-      total, rolegroups.PER_USER, table.concat(others, ", ")), 0)
-  end
-end
-
--- Membership of exactly the role groups the roster gives, one shard each
--- (rolegroups.lua): a missing one is joined in the first shard with room;
--- role groups of the unit's environments and roles that the roster no
--- longer gives are left (a demotion takes access away), and so is any
--- second shard of one role group.  Who is where was read once, before the
--- employees (groups()).  Other groups are not tcrun's business.
-function M.membership(ctx, e, unit, user)
+-- The role group changes of e (fresh: a user made by this run, in no
+-- group): have, the shard kept of each role group (base -> membership);
+-- leave, the memberships to leave (role groups of the unit's environments
+-- and roles the roster no longer gives, and any second shard); joins, the
+-- role groups to join.
+local function membership_plan(ctx, e, unit, fresh)
   local managed, want = {}, {}
   for _, env in ipairs(unit.environments) do
     for _, role in ipairs(unit.roles) do managed[rolegroups.base(env, role)] = true end
   end
   for _, base in ipairs(rolegroups.wanted(e)) do want[base] = true end
   local have, leave = {}, {}
-  for _, m in ipairs(not user.fresh and ctx.member_of[e.username] or {}) do
+  for _, m in ipairs(not fresh and ctx.member_of[e.username] or {}) do
     if have[m.base] or not want[m.base] then
       if managed[m.base] then leave[#leave + 1] = m end
     else
@@ -495,9 +472,59 @@ function M.membership(ctx, e, unit, user)
   for _, base in ipairs(rolegroups.wanted(e)) do
     if not have[base] then joins[#joins + 1] = base end
   end
-  if #joins > 0 and not user.fresh and not is_planned(user.uin) then
-    check_room(e, user, have, leave, #joins)
+  return have, leave, joins
+end
+
+-- CAM's 10 groups per user, for someone already there who joins a role
+-- group: nil when they fit, else why not, naming the groups that are not
+-- tcrun's role groups (those are the admin's to trim).  One read.
+local function room_problem(ctx, e, unit, uin)
+  local have, leave, joins = membership_plan(ctx, e, unit, false)
+  if #joins == 0 then return nil end
+  local skip, kept, others = {}, 0, {}
+  for _, m in ipairs(leave) do skip[m.GroupId] = "leave" end
+  for _, m in pairs(have) do skip[m.GroupId] = "keep" end
+  for _, g in ipairs(api.cam_pages("ListGroupsForUser", { SubUin = uin }, "GroupInfo")) do
+    if skip[g.GroupId] == "keep" then kept = kept + 1
+    elseif not skip[g.GroupId] then others[#others + 1] = g.GroupName end
   end
+  local total = kept + #others + #joins
+  if total <= rolegroups.PER_USER then return nil end
+  table.sort(others)
+  return ("%s would be in %d CAM groups, past CAM's limit of %d per user: take them out of "
+    .. "groups they no longer need (their groups besides tcrun's role groups: %s)")
+    :format(e.username, total, rolegroups.PER_USER, table.concat(others, ", "))
+end
+
+-- Before the employees: everyone already there whom the roster gives a
+-- new role group is checked against CAM's 10 groups per user, so that
+-- one who cannot fit fails (check_room) before anything is made for them,
+-- a server included; else they would leave their old role groups, be
+-- refused the new ones, and keep no access at all.
+function M.rooms(ctx, rows)
+  ctx.no_room = {}
+  api.all(rows, function(row)
+    local u = ctx.users[row.employee.username]
+    if u and u.ConsoleLogin ~= 0 then
+      ctx.no_room[row.employee.username] = room_problem(ctx, row.employee, row.unit, u.Uin)
+    end
+  end)
+end
+
+-- The row's first step: fails the employee whom rooms() found no room for.
+function M.check_room(ctx, e)
+  if ctx.no_room and ctx.no_room[e.username] then error(ctx.no_room[e.username], 0) end
+end
+
+-- Membership of exactly the role groups the roster gives, one shard each
+-- (rolegroups.lua): a missing one is joined in the first shard with room;
+-- role groups of the unit's environments and roles that the roster no
+-- longer gives are left (a demotion takes access away), and so is any
+-- second shard of one role group.  Who is where was read once, before the
+-- employees (groups()); CAM's 10 groups per user checked (rooms()).
+-- Other groups are not tcrun's business.
+function M.membership(ctx, e, unit, user)
+  local have, leave, joins = membership_plan(ctx, e, unit, user.fresh)
   local add, added, remove, removed = {}, {}, {}, {}
   for _, base in ipairs(joins) do
     local s = place(ctx, base)

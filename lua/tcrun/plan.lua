@@ -151,17 +151,17 @@ function M:print(order, out, noun, failed)
     local parts = {}
     for _, a in ipairs(actions) do parts[#parts + 1] = ("%s %d"):format(a, counts[a]) end
     out:write("  by action: ", table.concat(parts, ", "), "\n")
-    if order and #order > 0 then
-      local nfailed = 0
-      for _, who in ipairs(order) do
-        if failed and failed[who] then nfailed = nfailed + 1 end
-      end
-      local line = ("  %d of %d %s(s) would change"):format(touched, #order, noun or "row")
-      if nfailed > 0 then line = line .. (", %d failed"):format(nfailed) end
-      local same = #order - touched - nfailed
-      if same > 0 then line = line .. (", %d as wanted already"):format(same) end
-      out:write(line, "\n")
+  end
+  if order and #order > 0 then
+    local nfailed = 0
+    for _, who in ipairs(order) do
+      if failed and failed[who] then nfailed = nfailed + 1 end
     end
+    local line = ("  %d of %d %s(s) would change"):format(touched, #order, noun or "row")
+    if nfailed > 0 then line = line .. (", %d failed"):format(nfailed) end
+    local same = #order - touched - nfailed
+    if same > 0 then line = line .. (", %d as wanted already"):format(same) end
+    out:write(line, "\n")
   end
 end
 

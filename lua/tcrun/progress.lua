@@ -26,8 +26,9 @@ function M:left(now)
   return (", about %d min left"):format(math.floor(s / 60 + 0.5))
 end
 
--- Counts one finished item; ok false counts it as failed.
-function M:step(name, ok, detail)
+-- Counts one finished item; ok false counts it as failed.  word: what
+-- the line says of it when ok, if not the bar's own word.
+function M:step(name, ok, detail, word)
   self.done = self.done + 1
   if not ok then self.failed = self.failed + 1 end
   if self.tty then
@@ -45,7 +46,7 @@ function M:step(name, ok, detail)
     end
   else
     tc.log(("%s [%d/%d] %s: %s%s"):format(self.label, self.done, self.total, name,
-      ok and self.word or "FAILED", detail and (" (" .. detail:gsub("%s*\n%s*", " ") .. ")") or ""))
+      ok and (word or self.word) or "FAILED", detail and (" (" .. detail:gsub("%s*\n%s*", " ") .. ")") or ""))
   end
 end
 

@@ -218,7 +218,8 @@ function Run:each(fn, rows)
   local bar = progress.new(#rows, self.name, self.plan.dry_run and "planned" or "done")
   local _, failures = tc.each(rows, function(row)
     fn(row.employee, row.unit, stepper(row))
-    bar:step(row.employee.username, true)
+    local name = row.employee.username
+    bar:step(name, true, nil, self.plan.dry_run and not self.plan.writes[name] and "as wanted" or nil)
   end, { quiet = true })
   local failed = {}
   for _, f in ipairs(failures) do

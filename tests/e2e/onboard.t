@@ -227,6 +227,12 @@ with Sandbox("--async-delay-ms", "200") as sb:
     r = onboard(sb, ROSTER, os.path.join(tmp, "dry2"), "--dry-run", tap=t)
     t.eq((r.rc, write_count(sb) - w0), (0, 0), "dry run after onboarding: exit 0, no write")
     t.like(r.out, "dry run: 0 write call(s) planned, none made", "and it plans none")
+    n = len(people)
+    t.like(r.out, "0 of %d employee(s) would change, %d as wanted already" % (n, n),
+           "everyone as wanted already")
+    t.like(r.err, "onboard [%d/%d] " % (n, n), "progress")
+    t.ok(": planned" not in r.err and r.err.count(": as wanted") == n,
+         "progress says 'as wanted', not 'planned', for rows with nothing to do")
 
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()

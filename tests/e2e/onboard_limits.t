@@ -28,12 +28,12 @@ def write_roster(name, people, workspace="no"):
     return path
 
 
-def one(name, role, envs):
-    """A roster of one person (name@example.com), no workspace."""
-    path = os.path.join(tmp, "%s-%s-%s.csv" % (name, role, envs.replace(";", "-")))
+def one(name, role, envs, workspace="no"):
+    """A roster of one person (name@example.com)."""
+    path = os.path.join(tmp, "%s-%s-%s-%s.csv" % (name, role, envs.replace(";", "-"), workspace))
     with open(path, "w", encoding="utf-8") as f:
-        f.write(HEADER + "%s,%s,%s@example.com,,platform,%s,%s,CC-1,no\n"
-                % (name, name.title(), name, role, envs))
+        f.write(HEADER + "%s,%s,%s@example.com,,platform,%s,%s,CC-1,%s\n"
+                % (name, name.title(), name, role, envs, workspace))
     return path
 
 
@@ -59,7 +59,7 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "3,4,100") as sb:
     w0 = write_count(sb)
     r = run(sb, "onboard.lua", four, "--out", os.path.join(tmp, "four"))
     t.eq(r.rc, 2, "four new environments where three fit: exit 2")
-    t.like(r.err, "needs 4 new CloudBase environments in ap-shanghai, but the account has 0 of its 3",
+    t.like(r.err, "needs 4 new CloudBase environments in ap-shanghai, but only 3 are left (0 of 3 used",
            "saying how many it needs and how many there are")
     t.eq(write_count(sb), w0, "nothing written")
     three = write_roster("three.csv", ["ws%d" % i for i in range(3)], "yes")
@@ -107,16 +107,21 @@ with Sandbox() as sb:
     uin = sb.call("cam", "GetUser", {"Name": "bea"})["Uin"]
     clubs(sb, uin, 9)
     w0 = write_count(sb)
-    r = run(sb, "onboard.lua", one("bea", "viewer", "dev;test"), "--out", os.path.join(tmp, "bea2"))
+    r = run(sb, "onboard.lua", one("bea", "viewer", "dev;test", "yes"), "--out", os.path.join(tmp, "bea2"))
     t.eq(r.rc, 1, "viewer in test too, past CAM's 10 groups: her row fails")
-    t.like(r.err, "bea would be in 11 CAM groups, past CAM's 10 a user: take them out of groups "
+    t.like(r.err, "bea would be in 11 CAM groups, past CAM's limit of 10 per user: take them out of groups "
            "they no longer need (their groups besides tcrun's role groups: club-0, club-1, "
            "club-2, club-3, club-4, club-5, club-6, club-7, club-8)",
            "saying how many, and which of her groups are not tcrun's")
     t.ok("UserGroupFull" not in r.err, "before CAM has to refuse it")
     names = [e["name"] for e in events(sb)][w0:]
-    t.ok("cam.AddUserToGroup" not in names and "cam.RemoveUserFromGroup" not in names,
-         "no change to her groups was sent (sent: %s)" % ", ".join(names))
+    mine = [n for n in names if n in ("cam.AddUserToGroup", "cam.RemoveUserFromGroup", "cam.UpdateUser",
+                                      "tcb.CreateEnv", "lighthouse.CreateInstances")]
+    t.eq(mine, [], "nothing was made or changed for her, no server or environment either "
+         "(sent: %s)" % ", ".join(names))
+    r = run(sb, "--dry-run", "onboard.lua", one("bea", "viewer", "dev;test", "yes"))
+    t.like(r.out, "0 of 1 employee(s) would change, 1 failed", "a dry run says so too")
+    t.ok("CreateInstances" not in r.out, "and plans no server for her")
 
     # At the edge: a developer in dev instead leaves one group and joins
     # one, staying at 10, and goes through.

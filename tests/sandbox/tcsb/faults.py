@@ -3,7 +3,8 @@
 --rate-limit N          at most N calls per second of each action (sliding
                         one-second window, per account); more get
                         RequestLimitExceeded.  ACTION=N sets one action
-                        (repeatable; a bare N is the default for the rest).
+                        (repeatable; a bare N is the default for the rest;
+                        0 is no limit).
 --fault-rate F          a fraction F of authenticated calls fail with
                         InternalError before they run.
 --reset-rate F          a fraction F of calls run, then have their connection
