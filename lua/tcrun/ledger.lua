@@ -39,6 +39,23 @@ function M.for_account(state_dir, owner_uin, name, dry_run, legacy)
   return self
 end
 
+-- One onboarding or offboarding of an account at a time, for the rest of
+-- the run: both change the same users and servers (an offboarding started
+-- during an onboarding stopped the servers it was installing on, and the
+-- onboarding waited half an hour).  Ends the run (exit 2) when another
+-- holds it, naming that run.  A dry run changes nothing and takes none.
+function M.lock_account(state_dir, owner_uin, dry_run)
+  if dry_run then return end
+  if not state_dir then tc.config_error("no state folder: set HOME or TCRUN_STATE_DIR") end
+  local dir = ("%s/accounts/%s"):format(state_dir, owner_uin)
+  local ok, err = tc.mkdir(dir)
+  if ok then ok, err = tc.lock(dir .. "/people.lock") end
+  if not ok then
+    tc.config_error(("another onboarding or offboarding of account %s is running (%s): wait for "
+      .. "it to end"):format(owner_uin, err))
+  end
+end
+
 -- Opens (creating) the ledger at path; nil, err when it cannot.
 function M.open(path, dry_run)
   local self = setmetatable({ path = path, events = {} }, M)

@@ -14,6 +14,7 @@
 -- merely tagged "owner", nor one of an earlier employee of the same name.
 local tc = require "tc"
 local api = require "tcrun.api"
+local ledger = require "tcrun.ledger"
 local watch = require "tcrun.watch"
 
 local M = {}
@@ -57,6 +58,7 @@ end
 -- Reads, once, what the steps look things up in: ctx.  The deletion quota
 -- (DescribeEnvLimit) is read only when something may be destroyed.
 function M.read_account(run, destroying)
+  ledger.lock_account(tc.state_dir, api.owner_uin(), run.plan.dry_run)
   local ctx = { plan = run.plan, now = run.now, users = api.users_by_name(),
                 policies = api.policies_by_name(), delete_budget = 0 }
   if destroying then

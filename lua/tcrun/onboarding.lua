@@ -61,6 +61,7 @@ function M.read_account(run)
                 owner_uin = api.owner_uin(), users = api.users_by_name(),
                 groups = api.groups_by_name(), policies = api.policies_by_name(),
                 envs = {}, instances = {} }
+  ledger.lock_account(tc.state_dir, ctx.owner_uin, run.plan.dry_run)
   local err
   ctx.ledger, err = ledger.for_account(tc.state_dir, ctx.owner_uin, "onboard", run.plan.dry_run,
                                        run.opts.out .. "/onboard-state.jsonl")

@@ -4,6 +4,7 @@ and tagged or destroyed per flag, the deletion quota respected, the user
 deleted on request, a second run writes nothing, and nobody else is
 touched."""
 import datetime
+import fcntl
 import json
 import os
 import sys
@@ -11,7 +12,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from sandbox import Sandbox, wait_for  # noqa: E402
-from tctest import SRC, Tap, tcrun  # noqa: E402
+from tctest import SRC, Tap, empty_config, tcrun  # noqa: E402
 
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="tcrun-off-")
@@ -232,4 +233,22 @@ with Sandbox("--async-delay-ms", "100", "--tcb-limits", "1000,2,100") as sb:
     t.eq(r.rc, 2, "a bad leavers file: exit 2")
     t.like(r.err, "%s:3: invalid character ' ' in username" % bad, "with file:line")
     t.eq(w.new(), [], "and no write")
+
+    # One onboarding or offboarding of an account at a time (here another
+    # process holds the account's lock); a dry run needs none.
+    lock_dir = os.path.join(empty_config(), "state", "accounts", str(sb.owner_uin))
+    os.makedirs(lock_dir, exist_ok=True)
+    with open(os.path.join(lock_dir, "people.lock"), "a") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        w = Writes(sb)
+        for recipe in ("offboard.lua", "onboard.lua"):
+            r = run(recipe, leavers("carol.zhang") if recipe == "offboard.lua" else ROSTER,
+                    "--out", os.path.join(tmp, "locked"))
+            t.eq(r.rc, 2, "%s while another run holds the account: exit 2" % recipe)
+            t.like(r.err, "another onboarding or offboarding of account %d is running (" % sb.owner_uin,
+                   "%s says so" % recipe)
+            t.like(r.err, "held by another run (pid %d: " % os.getpid(), "%s names the other run" % recipe)
+        t.eq(w.new(), [], "and neither wrote")
+        r = run("--dry-run", "offboard.lua", leavers("carol.zhang"))
+        t.eq(r.rc, 0, "a dry run goes ahead")
 t.done()
