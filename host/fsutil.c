@@ -327,7 +327,7 @@ int fs_lock_holder(const char *path, char *out, size_t outlen)
 	for (size_t i = 0; i < n; i++)
 		if (cmd[i] == '\0')
 			cmd[i] = ' ';
-	n = (size_t)snprintf(line, sizeof line, "pid %ld%s%.*s", pid,
+	n = (size_t)snprintf(line, sizeof line, " (pid %ld%s%.*s)", pid,
 	                     n ? ": " : "", (int)n, cmd);
 	printable(line, n < sizeof line ? n : sizeof line - 1, out, outlen, 0);
 	return 0;

@@ -29,10 +29,10 @@ int fs_private_dir(const char *dir, char *err, size_t errlen);
  * lets the user make it and is safe.  0, or -1 with the reason. */
 int fs_private_dir_check(const char *dir, char *err, size_t errlen);
 
-/* Who holds the flock on path, for a "held by" message: "pid N: cmd
- * args" (the command line cut to fit, made printable), from /proc/locks
- * and /proc/N/cmdline.  0, or -1 when it cannot be told (no /proc, no
- * lock, another PID namespace) and out is "". */
+/* Who holds the flock on path, to follow a "held by" message: " (pid N:
+ * cmd args)" (the command line cut to fit, made printable), from
+ * /proc/locks and /proc/N/cmdline.  0, or -1 when it cannot be told (no
+ * /proc, no lock, another PID namespace) and out is "". */
 int fs_lock_holder(const char *path, char *out, size_t outlen);
 
 /*

@@ -45,15 +45,14 @@ int lappend_open(lua_State *L)
 		journal_close(a->j);
 		a->j = NULL;
 		lua_pushnil(L);
-		if (e != EWOULDBLOCK)
+		if (e != EWOULDBLOCK) {
 			lua_pushfstring(L, "%s: cannot lock: %s", path,
 			                strerror(e));
-		else if (fs_lock_holder(path, who, sizeof who) == 0)
-			lua_pushfstring(L, "%s: in use by another run (%s); "
-			                "wait for it to end", path, who);
-		else
-			lua_pushfstring(L, "%s: in use by another run; wait for "
-			                "it to end", path);
+		} else {
+			fs_lock_holder(path, who, sizeof who);
+			lua_pushfstring(L, "%s: in use by another run%s; wait "
+			                "for it to end", path, who);
+		}
 		return 2;
 	}
 	return 1;

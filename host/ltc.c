@@ -251,12 +251,12 @@ static int tc_lock(lua_State *L)
 
 		close(fd);
 		lua_pushnil(L);
-		if (e != EWOULDBLOCK)
+		if (e != EWOULDBLOCK) {
 			lua_pushfstring(L, "%s: %s", path, strerror(e));
-		else if (fs_lock_holder(path, who, sizeof who) == 0)
-			lua_pushfstring(L, "%s: held by another run (%s)", path, who);
-		else
-			lua_pushfstring(L, "%s: held by another run", path);
+		} else {
+			fs_lock_holder(path, who, sizeof who);
+			lua_pushfstring(L, "%s: held by another run%s", path, who);
+		}
 		return 2;
 	}
 	/* Kept open (and locked) until the process ends. */
