@@ -16,6 +16,18 @@ local json = require "tcrun.json"
 local M = {}
 M.__index = M
 
+-- The account's folder in the state folder (state_dir/accounts/<uin>),
+-- made unless dry_run; nil, err when there is none or it cannot be.
+local function account_dir(state_dir, owner_uin, dry_run)
+  if not state_dir then return nil, "no state folder: set HOME or TCRUN_STATE_DIR" end
+  local dir = ("%s/accounts/%s"):format(state_dir, owner_uin)
+  if not dry_run then
+    local ok, err = tc.mkdir(dir)
+    if not ok then return nil, err end
+  end
+  return dir
+end
+
 -- The ledger of name for account owner_uin: one per account, in the state
 -- folder (state_dir/accounts/<uin>/<name>.jsonl), so whatever folder a run
 -- starts from it finds what the last one left undone; nil, err when it
@@ -23,13 +35,10 @@ M.__index = M
 -- older tcrun's ledger at legacy (in --out), if there is one, are read
 -- first.
 function M.for_account(state_dir, owner_uin, name, dry_run, legacy)
-  if not state_dir then return nil, "no state folder: set HOME or TCRUN_STATE_DIR" end
-  local dir = ("%s/accounts/%s"):format(state_dir, owner_uin)
-  if not dry_run then
-    local ok, err = tc.mkdir(dir)
-    if not ok then return nil, err end
-  end
-  local self, err = M.open(dir .. "/" .. name .. ".jsonl", dry_run)
+  local dir, err = account_dir(state_dir, owner_uin, dry_run)
+  if not dir then return nil, err end
+  local self
+  self, err = M.open(dir .. "/" .. name .. ".jsonl", dry_run)
   if not self then return nil, err end
   local old = legacy and M.open(legacy, true)
   if old and #old.events > 0 then
@@ -46,13 +55,15 @@ end
 -- holds it, naming that run.  A dry run changes nothing and takes none.
 function M.lock_account(state_dir, owner_uin, dry_run)
   if dry_run then return end
-  if not state_dir then tc.config_error("no state folder: set HOME or TCRUN_STATE_DIR") end
-  local dir = ("%s/accounts/%s"):format(state_dir, owner_uin)
-  local ok, err = tc.mkdir(dir)
-  if ok then ok, err = tc.lock(dir .. "/people.lock") end
-  if not ok then
+  local dir, err = account_dir(state_dir, owner_uin, false)
+  if not dir then tc.config_error(err) end
+  local ok
+  ok, err = tc.lock(dir .. "/people.lock")
+  if not ok and err:find("held by another run", 1, true) then
     tc.config_error(("another onboarding or offboarding of account %s is running (%s): wait for "
       .. "it to end"):format(owner_uin, err))
+  elseif not ok then
+    tc.config_error(err)
   end
 end
 

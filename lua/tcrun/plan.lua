@@ -122,7 +122,7 @@ end
 -- default "row") would change, failed (failed: a set of names) or are as
 -- wanted already.
 function M:print(order, out, noun, failed)
-  out = out or io.stdout
+  out, failed = out or io.stdout, failed or {}
   local listed, names = {}, {}
   for _, who in ipairs(order or {}) do listed[who] = true end
   for _, who in ipairs(self.whos) do
@@ -133,7 +133,7 @@ function M:print(order, out, noun, failed)
   for _, who in ipairs(names) do
     local list = self.writes[who]
     if list then
-      if listed[who] and not (failed and failed[who]) then touched = touched + 1 end
+      if listed[who] and not failed[who] then touched = touched + 1 end
       out:write(tc.printable(who), ":\n")
       for i, w in ipairs(list) do
         out:write(("  %d. %s\n"):format(i, M.describe(w)))
@@ -155,7 +155,7 @@ function M:print(order, out, noun, failed)
   if order and #order > 0 then
     local nfailed = 0
     for _, who in ipairs(order) do
-      if failed and failed[who] then nfailed = nfailed + 1 end
+      if failed[who] then nfailed = nfailed + 1 end
     end
     local line = ("  %d of %d %s(s) would change"):format(touched, #order, noun or "row")
     if nfailed > 0 then line = line .. (", %d failed"):format(nfailed) end

@@ -235,7 +235,7 @@ function Run:each(fn, rows)
                                     also or "")
       or row.error):gsub(name:gsub("%p", "%%%0"), "\0")
     local failed_steps = api.sorted_keys(row.running)
-    for _, name in ipairs(failed_steps) do row.status[name] = "failed" end
+    for _, step in ipairs(failed_steps) do row.status[step] = "failed" end
     row.failed_step = failed_steps[1] and table.concat(failed_steps, ", ")
     bar:step(row.employee.username, false, row.error)
     failed[#failed + 1] = row
